@@ -1,0 +1,41 @@
+# Two commands: `make run` executes the series and prints its results; `make test` runs every
+# test (unit tests, ruff, strict nbval over every notebook). Both set up .venv when needed.
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+DIGITS ?= 3,7
+JOBS   ?= 1
+
+.PHONY: run test notebooks lint benchmark lock clean setup
+
+setup: $(STAMP)
+
+# Rebuilt only when the project's requirements change.
+$(STAMP): pyproject.toml constraints.txt
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --disable-pip-version-check -c constraints.txt -e '.[test]'
+	@touch $@
+
+run: $(STAMP)
+	$(PY) -m helpers.runner --digits $(DIGITS) --jobs $(JOBS)
+
+test: $(STAMP)
+	$(PY) -m pytest --nbval --nbval-current-env
+
+# Re-execute the committed notebooks in place (digits 3,7), refreshing their stored outputs.
+notebooks: $(STAMP)
+	$(PY) -m helpers.runner --inplace --jobs $(JOBS)
+
+lint: $(STAMP)
+	$(PY) -m ruff check helpers tests benchmarks notebooks
+
+benchmark: $(STAMP)
+	$(PY) benchmarks/data_load.py
+
+lock: $(STAMP)
+	@{ sed -n '1,2p' constraints.txt; $(PY) -m pip freeze --exclude-editable; } > constraints.new
+	@mv constraints.new constraints.txt
+
+clean:
+	rm -rf build

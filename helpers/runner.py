@@ -1,0 +1,131 @@
+"""Execute the notebook series, each notebook on a fresh kernel, and report what each achieved.
+
+    python -m helpers.runner                  # every notebook, into build/notebooks/
+    python -m helpers.runner --digits 2,9     # the series on another digit pair
+    python -m helpers.runner --inplace        # refresh the committed notebooks' outputs
+
+Copies go to ``build/`` (git-ignored) unless ``--inplace``; the results table is printed and
+written to ``build/results.json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+from helpers.data import parse_digits
+from helpers.results import results_from_notebook
+
+ROOT = Path(__file__).resolve().parent.parent
+NOTEBOOKS = ROOT / "notebooks"
+BUILD = ROOT / "build"
+DEFAULT_DIGITS = (3, 7)
+
+
+def inject_digits(nb, digits: tuple[int, int]) -> None:
+    """Papermill's convention: a cell tagged ``injected-parameters`` after ``parameters``."""
+    import nbformat
+
+    for i, cell in enumerate(nb.cells):
+        if "parameters" in cell.get("metadata", {}).get("tags", []):
+            new = nbformat.v4.new_code_cell(f"DIGITS = {tuple(digits)}  # injected by the runner")
+            new.metadata["tags"] = ["injected-parameters"]
+            nb.cells.insert(i + 1, new)
+            return
+    raise ValueError("notebook has no cell tagged 'parameters' to override")
+
+
+def execute(path: Path, out: Path, digits: tuple[int, int]) -> dict:
+    """Run one notebook on a fresh kernel, save the executed copy to ``out``, return its record."""
+    import nbformat
+    from nbclient import NotebookClient
+    from nbclient.exceptions import CellExecutionError
+
+    nb = nbformat.read(path, as_version=4)
+    if digits != DEFAULT_DIGITS:
+        inject_digits(nb, digits)
+    client = NotebookClient(nb, timeout=900, kernel_name="python3", record_timing=False,
+                            resources={"metadata": {"path": str(path.parent)}})
+    start = time.perf_counter()
+    error = None
+    try:
+        client.execute()
+    except CellExecutionError as err:
+        error = str(err).strip().splitlines()[-1] if str(err).strip() else repr(err)
+    seconds = time.perf_counter() - start
+    out.parent.mkdir(parents=True, exist_ok=True)
+    nbformat.write(nb, out)
+    found = results_from_notebook(nb) or {}
+    return {"name": path.stem, "seconds": round(seconds, 2), "figures": found.get("figures", {}),
+            "error": error, "output": str(out.relative_to(ROOT))}
+
+
+def _row(name: str, figures: dict, seconds: float | str) -> str:
+    text = ", ".join(f"{k} {v}" for k, v in figures.items()) or "-"
+    return f"{name:<24} {seconds!s:>7}  {text}"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--digits", default="3,7", help="the digit pair, e.g. 2,9 (default 3,7)")
+    parser.add_argument("--inplace", action="store_true",
+                        help="overwrite the committed notebooks (refresh their outputs)")
+    parser.add_argument("--jobs", type=int, default=int(os.getenv("JOBS", "1")),
+                        help="notebooks executed at once, each on its own kernel")
+    parser.add_argument("only", nargs="*", help="notebook names or number prefixes (default all)")
+    args = parser.parse_args(argv)
+    try:
+        digits = parse_digits(args.digits)
+    except ValueError as err:
+        parser.error(str(err))
+    if args.inplace and digits != DEFAULT_DIGITS:
+        parser.error("--inplace refreshes the committed outputs, which are for digits 3,7")
+
+    paths = sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb"))
+    if args.only:
+        paths = [p for p in paths if any(p.stem.startswith(o) for o in args.only)]
+        if not paths:
+            parser.error(f"no notebook matches {args.only}")
+    tag = "" if digits == DEFAULT_DIGITS else f"-{digits[0]}{digits[1]}"
+    outs = [p if args.inplace else BUILD / f"notebooks{tag}" / p.name for p in paths]
+
+    print(f"Executing {len(paths)} notebooks for digits {digits}, {args.jobs} at a time",
+          flush=True)
+    start = time.perf_counter()
+    rows = []
+    with ProcessPoolExecutor(max_workers=max(1, args.jobs)) as pool:
+        futures = [pool.submit(execute, p, o, digits) for p, o in zip(paths, outs, strict=True)]
+        for i, fut in enumerate(futures, 1):
+            row = fut.result()
+            rows.append(row)
+            state = "FAILED: " + row["error"] if row["error"] else "ok"
+            print(f"[{i}/{len(paths)}] {row['name']:<24} {row['seconds']:>6.1f} s  {state}  "
+                  f"(elapsed {time.perf_counter() - start:.1f} s)", flush=True)
+    total = time.perf_counter() - start
+
+    print(f"\nResults for digits {digits} (seconds per notebook, kernel start included)")
+    print(_row("notebook", {}, "seconds").replace(" -", " figures"))
+    for row in rows:
+        print(_row(row["name"], row["figures"], row["seconds"]))
+    print(f"{'total wall':<24} {total:>7.2f}")
+    report = {"digits": list(digits), "total_seconds": round(total, 2), "notebooks": rows}
+    BUILD.mkdir(exist_ok=True)
+    results = BUILD / "results.json"
+    results.write_text(json.dumps(report, indent=2) + "\n")
+    print(f"written {results.relative_to(ROOT)}")
+    failed = [r["name"] for r in rows if r["error"]]
+    missing = [r["name"] for r in rows if not r["error"] and "accuracy" not in r["figures"]]
+    if failed or missing:
+        print(f"failed: {failed}; no results record: {missing}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
