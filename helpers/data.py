@@ -20,6 +20,8 @@ import numpy as np
 import torch
 from PIL import Image
 
+from helpers.course import parse_digits
+
 __all__ = [
     "MNIST_COUNTS",
     "SAMPLE_COUNTS",
@@ -76,28 +78,8 @@ class DigitData:
     def __repr__(self) -> str:
         return (
             f"DigitData(digits={self.digits}, train={tuple(self.train_x.shape)}, "
-            f"valid={tuple(self.valid_x.shape)}, source={str(self.source)!r})"
+            f"valid={tuple(self.valid_x.shape)}, source={self.source.name!r})"
         )
-
-
-def parse_digits(digits: str | Sequence[int]) -> tuple[int, int]:
-    """Check a digit pair such as ``(3, 7)`` or ``"3,7"`` and return it as a tuple."""
-    if isinstance(digits, str):
-        try:
-            digits = [int(part) for part in digits.replace(" ", "").split(",") if part]
-        except ValueError:
-            raise ValueError(
-                f"digits {digits!r} are not numbers: write two digits such as '3,7'"
-            ) from None
-    pair = tuple(digits)
-    if len(pair) != 2:
-        raise ValueError(f"give exactly two digits, such as (3, 7); got {pair!r}")
-    for d in pair:
-        if isinstance(d, bool) or not isinstance(d, (int, np.integer)) or not 0 <= d <= 9:
-            raise ValueError(f"digit {d!r} is not one of 0-9: pick two digits such as (3, 7)")
-    if pair[0] == pair[1]:
-        raise ValueError(f"the two digits must differ; got {pair!r}: pick two, such as (3, 7)")
-    return int(pair[0]), int(pair[1])
 
 
 def binary_targets(y: torch.Tensor, positive: int) -> torch.Tensor:

@@ -38,7 +38,7 @@ def _draw(ax: plt.Axes, img: Image, title: str | None = None, **kw) -> None:
     ax.set_xticks([])
     ax.set_yticks([])
     if title is not None:
-        ax.set_title(title, fontsize=9)
+        ax.set_title(title, fontsize=8)
 
 
 def show_digit(img: Image, title: str | None = None, size: float = 2.5) -> None:
@@ -58,7 +58,7 @@ def show_digits(imgs: Sequence[Image] | torch.Tensor, titles: Sequence[str] | No
         raise ValueError(f"{len(titles)} titles for {n} images")
     ncols = min(ncols, n)
     nrows = -(-n // ncols)
-    fig, axes = plt.subplots(nrows, ncols, figsize=(size * ncols, size * nrows * 1.15),
+    fig, axes = plt.subplots(nrows, ncols, figsize=(size * ncols, size * nrows * 1.3),
                              squeeze=False)
     for i, ax in enumerate(axes.flat):
         if i < n:
@@ -98,10 +98,10 @@ def plot_function(f: Callable[[torch.Tensor], torch.Tensor], xmin: float = -2.0,
         x0 = torch.tensor(float(tangent_at), requires_grad=True)
         y0 = f(x0)
         y0.backward()
-        slope = float(x0.grad)
-        ax.plot(x.numpy(), (float(y0) + slope * (x - float(x0))).numpy(), "--",
+        slope, at, height = x0.grad.item(), x0.item(), y0.item()
+        ax.plot(x.numpy(), (height + slope * (x - at)).numpy(), "--",
                 label=f"tangent at x={tangent_at:g} (slope {slope:.2f})")
-        ax.plot([float(x0)], [float(y0)], "o", color="C3")
+        ax.plot([at], [height], "o", color="C3")
         ax.legend(fontsize=8)
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)

@@ -18,13 +18,11 @@ import time
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
-from helpers.data import parse_digits
-from helpers.results import results_from_notebook
+from helpers.course import DEFAULT_DIGITS, parse_digits
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = ROOT / "notebooks"
 BUILD = ROOT / "build"
-DEFAULT_DIGITS = (3, 7)
 
 
 def inject_digits(nb, digits: tuple[int, int]) -> None:
@@ -45,6 +43,8 @@ def execute(path: Path, out: Path, digits: tuple[int, int]) -> dict:
     import nbformat
     from nbclient import NotebookClient
     from nbclient.exceptions import CellExecutionError
+
+    from helpers.results import results_from_notebook
 
     nb = nbformat.read(path, as_version=4)
     if digits != DEFAULT_DIGITS:
@@ -71,6 +71,7 @@ def _row(name: str, figures: dict, seconds: float | str) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
+
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--digits", default="3,7", help="the digit pair, e.g. 2,9 (default 3,7)")
