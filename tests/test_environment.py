@@ -1,0 +1,50 @@
+"""The three descriptions of the environment agree: pyproject, environment.yml, constraints."""
+
+from __future__ import annotations
+
+import re
+
+import tomllib
+
+from tests.conftest import ROOT
+
+CONDA_NAMES = {"pytorch": "torch"}  # conda-forge name -> PyPI name
+
+
+def _name(req: str) -> str:
+    return re.split(r"[<>=!~ \[;]", req.strip(), maxsplit=1)[0].lower()
+
+
+def _pyproject() -> dict:
+    return tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+
+
+def test_environment_yml_names_the_same_packages():
+    project = _pyproject()
+    wanted = {_name(r) for r in project["dependencies"]}
+    wanted |= {_name(r) for r in project["optional-dependencies"]["test"]}
+    text = (ROOT / "environment.yml").read_text()
+    assert "conda-forge" in text and "defaults\n" not in text.replace("nodefaults", "")
+    assert re.search(r"^\s*- python=3\.11\s*$", text, re.M)
+    conda = set()
+    deps = text.split("dependencies:", 1)[1]
+    for line in deps.splitlines():
+        m = re.match(r"^  - ([A-Za-z0-9_.-]+)", line)
+        if m and m.group(1) not in ("python", "pip"):
+            conda.add(CONDA_NAMES.get(m.group(1), m.group(1)).lower())
+    assert conda == wanted
+    assert "-e ." in text, "the pip section installs the project"
+
+
+def test_constraints_pin_every_direct_dependency():
+    pins = {}
+    for line in (ROOT / "constraints.txt").read_text().splitlines():
+        if line and not line.startswith("#"):
+            name, _, version = line.partition("==")
+            assert version, f"constraints.txt must pin exactly: {line!r}"
+            pins[name.lower().replace("_", "-")] = version
+    project = _pyproject()
+    for req in project["dependencies"] + project["optional-dependencies"]["test"]:
+        assert _name(req) in pins, f"{_name(req)} is not pinned in constraints.txt"
+    assert pins["torch"] == "2.14.1" and pins["torchvision"] == "0.29.1"
+    assert "fastbook" not in pins, "fastbook pulls transformers and ipywidgets<8; see README"

@@ -1,0 +1,65 @@
+"""The series runner: parameter injection, fresh outputs, and a notebook run end to end on a pair
+other than 3 vs 7."""
+
+from __future__ import annotations
+
+import json
+
+import nbformat
+import pytest
+
+from helpers import runner
+from helpers.results import RESULTS_MIME
+from tests.conftest import ROOT
+
+
+def _nb(*sources, tags=("parameters",)):
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell(s) for s in sources]
+    nb.cells[0].metadata["tags"] = list(tags)
+    return nb
+
+
+def test_inject_digits_follows_the_parameters_cell():
+    nb = _nb("DIGITS = (3, 7)", "print(DIGITS)")
+    runner.inject_digits(nb, (2, 9))
+    assert [c.source for c in nb.cells] == [
+        "DIGITS = (3, 7)", "DIGITS = (2, 9)  # injected by the runner", "print(DIGITS)"]
+    assert nb.cells[1].metadata["tags"] == ["injected-parameters"]
+
+
+def test_inject_digits_needs_a_parameters_cell():
+    with pytest.raises(ValueError, match="parameters"):
+        runner.inject_digits(_nb("x = 1", tags=()), (2, 9))
+
+
+@pytest.mark.parametrize("argv", [["--digits", "3,3"], ["--digits", "12,3"],
+                                  ["--inplace", "--digits", "2,9"], ["99_missing"]])
+def test_cli_rejects_bad_input(argv, capsys):
+    with pytest.raises(SystemExit) as exc:
+        runner.main(argv)
+    assert exc.value.code == 2
+    assert "error:" in capsys.readouterr().err
+
+
+def test_failed_notebook_leaves_no_stale_results(tmp_path):
+    src = tmp_path / "nb.ipynb"
+    nb = _nb("DIGITS = (3, 7)", "raise RuntimeError('boom')",
+             "from helpers import record\nrecord('x', DIGITS, accuracy=1.0)")
+    nb.cells[2].outputs = [nbformat.v4.new_output(
+        "display_data", data={"text/plain": "old", RESULTS_MIME: {"figures": {"a": 1}}})]
+    nbformat.write(nb, src)
+    row = runner.execute(src, tmp_path / "out.ipynb", (3, 7))
+    assert row["error"] and "boom" in row["error"]
+    assert row["figures"] == {}, "a stored record must not pass for this run's result"
+
+
+def test_notebook_01_runs_on_another_pair():
+    assert runner.main(["--digits", "2,9", "01"]) == 0
+    report = json.loads((ROOT / "build" / "results.json").read_text())
+    assert report["digits"] == [2, 9]
+    (row,) = report["notebooks"]
+    assert row["error"] is None
+    figures = row["figures"]
+    assert set(figures) >= {"accuracy", "accuracy_2", "accuracy_9"}
+    assert 0.90 <= figures["accuracy"] < 1.0, "2 vs 9 by pixel similarity reaches ~0.93"
