@@ -69,7 +69,8 @@ def execute(path: Path, out: Path, digits: tuple[int, int]) -> dict:
     nbformat.write(nb, out)
     found = results_from_notebook(nb) or {}
     return {"name": path.stem, "seconds": round(seconds, 2), "figures": found.get("figures", {}),
-            "error": error, "output": str(out.relative_to(ROOT))}
+            "error": error,
+            "output": str(out.relative_to(ROOT) if out.is_relative_to(ROOT) else out)}
 
 
 def _row(name: str, figures: dict, seconds: float | str) -> str:
