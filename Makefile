@@ -32,6 +32,7 @@ lint: $(STAMP)
 
 benchmark: $(STAMP)
 	$(PY) benchmarks/data_load.py
+	$(PY) benchmarks/cnn_vs_resnet.py
 
 lock: $(STAMP)
 	@{ sed -n '1,2p' constraints.txt; $(PY) -m pip freeze --exclude-editable; } > constraints.new

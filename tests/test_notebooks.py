@@ -67,3 +67,13 @@ def test_committed_executed_and_clean(nb):
             assert out["output_type"] != "error", f"{name} has an error output"
             text = "".join(out.get("text", "")) + "".join(out.get("data", {}).get("text/plain", ""))
             assert not ADDRESS.search(text), f"{name} prints an object address: {text[:80]}"
+
+
+def test_readme_badges_use_the_one_slug():
+    from tests.conftest import ROOT
+
+    readme = (ROOT / "README.md").read_text()
+    badges = re.findall(r"\(https://colab\.research\.google\.com/github/[^)]+\)", readme)
+    for path in NOTEBOOKS:
+        assert f"({COLAB_URL}{path.name})" in readme, f"README lacks the badge for {path.name}"
+    assert all(b.startswith(f"({COLAB_URL}") for b in badges)
