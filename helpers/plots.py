@@ -11,6 +11,7 @@ from collections.abc import Callable, Mapping, Sequence
 import matplotlib.pyplot as plt
 import numpy as np
 import torch
+from matplotlib.ticker import MaxNLocator
 
 __all__ = [
     "pixel_heatmap",
@@ -121,6 +122,7 @@ def plot_curves(curves: Mapping[str, Sequence[float]], xlabel: str = "epoch",
         values = [float(v) for v in values]
         ax.plot(range(1, len(values) + 1), values, marker="." if len(values) < 60 else None,
                 label=label)
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
     if ylim:
