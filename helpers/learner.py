@@ -36,7 +36,7 @@ class PlainSGD:
         with torch.no_grad():  # the update itself must not become part of the graph
             for p in self.params:
                 if p.grad is not None:
-                    p.add_(p.grad, alpha=-self.lr)  # p = p - lr * grad, rounded once
+                    p.add_(p.grad, alpha=-self.lr)  # p - lr * grad, computed as fastai does
 
     def zero_grad(self) -> None:
         """Reset the gradients: ``backward`` adds to them, so old ones must go first."""
@@ -56,11 +56,11 @@ class MiniLearner:
 
     def __init__(self, dls, model: nn.Module, loss_func: Callable, opt_func: Callable = PlainSGD,
                  metric: Callable | None = None, beta: float = 0.98) -> None:
-        try:
-            self.train_dl, self.valid_dl = (dls.train, dls.valid) if hasattr(dls, "train") else dls
-        except (TypeError, ValueError):
-            raise TypeError("dls must be a fastai DataLoaders or a (train, valid) pair of "
-                            "loaders") from None
+        if hasattr(dls, "train") and hasattr(dls, "valid"):
+            dls = (dls.train, dls.valid)
+        if not isinstance(dls, (tuple, list)) or len(dls) != 2:
+            raise TypeError("dls must be a fastai DataLoaders or a (train, valid) pair of loaders")
+        self.train_dl, self.valid_dl = dls
         if not isinstance(model, nn.Module) or not list(model.parameters()):
             raise TypeError("model must be a torch nn.Module with parameters, e.g. nn.Linear")
         if not callable(loss_func) or (metric is not None and not callable(metric)):
