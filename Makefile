@@ -5,7 +5,8 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 DIGITS ?= 3,7
-JOBS   ?= 1
+JOBS   ?= 2
+ONLY   ?=
 
 .PHONY: run test notebooks lint benchmark lock clean setup
 
@@ -18,14 +19,15 @@ $(STAMP): pyproject.toml constraints.txt
 	@touch $@
 
 run: $(STAMP)
-	$(PY) -m helpers.runner --digits $(DIGITS) --jobs $(JOBS)
+	$(PY) -m helpers.runner --digits $(DIGITS) --jobs $(JOBS) $(ONLY)
 
 test: $(STAMP)
 	$(PY) -m pytest --nbval --nbval-current-env
 
 # Re-execute the committed notebooks in place (digits 3,7), refreshing their stored outputs.
+# One at a time, with PyTorch's default threads, exactly as the nbval tests run them.
 notebooks: $(STAMP)
-	$(PY) -m helpers.runner --inplace --jobs $(JOBS)
+	$(PY) -m helpers.runner --inplace --jobs 1 $(ONLY)
 
 lint: $(STAMP)
 	$(PY) -m ruff check helpers tests benchmarks notebooks

@@ -15,7 +15,7 @@ import json
 import os
 import sys
 import time
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
 
 from helpers.course import DEFAULT_DIGITS, parse_digits
@@ -39,8 +39,14 @@ def inject_digits(nb, digits: tuple[int, int]) -> None:
     raise ValueError("notebook has no cell tagged 'parameters' to override")
 
 
-def execute(path: Path, out: Path, digits: tuple[int, int]) -> dict:
-    """Run one notebook on a fresh kernel, save the executed copy to ``out``, return its record."""
+def execute(path: Path, out: Path, digits: tuple[int, int], threads: int | None = None) -> dict:
+    """Run one notebook on a fresh kernel, save the executed copy to ``out``, return its record.
+
+    ``threads`` caps the kernel's compute threads (OMP_NUM_THREADS): with notebooks run side by
+    side, more threads than cores make PyTorch's threads wait on each other, many times slower.
+    """
+    if threads:
+        os.environ["OMP_NUM_THREADS"] = os.environ["MKL_NUM_THREADS"] = str(threads)
     import nbformat
     from nbclient import NotebookClient
     from nbclient.exceptions import CellExecutionError
@@ -53,6 +59,7 @@ def execute(path: Path, out: Path, digits: tuple[int, int]) -> dict:
     if digits != DEFAULT_DIGITS:
         inject_digits(nb, digits)
     client = NotebookClient(nb, timeout=900, kernel_name="python3", record_timing=False,
+                            shutdown_kernel="immediate",
                             resources={"metadata": {"path": str(path.parent)}})
     BUILD.mkdir(exist_ok=True)
     start = time.perf_counter()
@@ -71,6 +78,15 @@ def execute(path: Path, out: Path, digits: tuple[int, int]) -> dict:
     return {"name": path.stem, "seconds": round(seconds, 2), "figures": found.get("figures", {}),
             "error": error,
             "output": str(out.relative_to(ROOT) if out.is_relative_to(ROOT) else out)}
+
+
+def _last_seconds() -> dict[str, float]:
+    """Each notebook's seconds in the last results.json, if there is one."""
+    try:
+        report = json.loads((BUILD / "results.json").read_text())
+        return {row["name"]: float(row["seconds"]) for row in report["notebooks"]}
+    except (OSError, ValueError, KeyError, TypeError):
+        return {}
 
 
 def _row(name: str, figures: dict, seconds: float | str) -> str:
@@ -109,22 +125,28 @@ def main(argv: list[str] | None = None) -> int:
     print(f"Executing {len(paths)} notebooks for digits {digits}, {args.jobs} at a time",
           flush=True)
     start = time.perf_counter()
-    rows = []
+    done: dict[str, dict] = {}
 
-    def report(i: int, row: dict) -> None:
-        rows.append(row)
+    def report(row: dict) -> None:
+        done[row["name"]] = row
         state = "FAILED: " + row["error"] if row["error"] else "ok"
-        print(f"[{i}/{len(paths)}] {row['name']:<24} {row['seconds']:>6.1f} s  {state}  "
+        print(f"[{len(done)}/{len(paths)}] {row['name']:<24} {row['seconds']:>6.1f} s  {state}  "
               f"(elapsed {time.perf_counter() - start:.1f} s)", flush=True)
 
     if args.jobs <= 1:
-        for i, (p, o) in enumerate(zip(paths, outs, strict=True), 1):
-            report(i, execute(p, o, digits))
+        for p, o in zip(paths, outs, strict=True):
+            report(execute(p, o, digits))
     else:  # each worker still runs every notebook on its own fresh kernel
+        threads = max(1, (os.cpu_count() or 1) // args.jobs)
+        # Longest first (by the last run's seconds; else the later, heavier notebooks first),
+        # so that no long notebook starts last and keeps the others waiting.
+        last = _last_seconds()
+        order = sorted(range(len(paths)), key=lambda k: (-last.get(paths[k].stem, 0.0), -k))
         with ProcessPoolExecutor(max_workers=args.jobs) as pool:
-            futures = [pool.submit(execute, p, o, digits) for p, o in zip(paths, outs, strict=True)]
-            for i, fut in enumerate(futures, 1):
-                report(i, fut.result())
+            futures = [pool.submit(execute, paths[k], outs[k], digits, threads) for k in order]
+            for fut in as_completed(futures):
+                report(fut.result())
+    rows = [done[p.stem] for p in paths]
     total = time.perf_counter() - start
 
     print(f"\nResults for digits {digits} (seconds per notebook, kernel start included)")
