@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import sys
 import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -70,7 +71,7 @@ def execute(path: Path, out: Path, digits: tuple[int, int], threads: int | None 
             client.execute(stderr=log)
         except CellExecutionError as err:
             lines = [ln for ln in str(err).strip().splitlines() if ln.strip()]
-            error = lines[-1] if lines else repr(err)
+            error = re.sub(r"\x1b\[[0-9;]*m", "", lines[-1]) if lines else repr(err)
     seconds = time.perf_counter() - start
     out.parent.mkdir(parents=True, exist_ok=True)
     nbformat.write(nb, out)

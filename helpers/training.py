@@ -32,11 +32,16 @@ def to_features(images: torch.Tensor, labels: torch.Tensor, positive: int
 
 
 def make_loaders(train: tuple[torch.Tensor, torch.Tensor], valid: tuple[torch.Tensor, torch.Tensor],
-                 batch_size: int = 256, seed: int = 42) -> tuple[DataLoader, DataLoader]:
-    """Mini-batch loaders: training batches shuffled anew each epoch (seeded), valid in order."""
+                 batch_size: int = 256, seed: int = 42, drop_last: bool = False
+                 ) -> tuple[DataLoader, DataLoader]:
+    """Mini-batch loaders: training batches shuffled anew each epoch (seeded), valid in order.
+
+    ``drop_last`` skips each epoch's incomplete last training batch, whose few items make a
+    step as large as a full batch's but far noisier.
+    """
     shuffler = torch.Generator().manual_seed(seed)
     train_dl = DataLoader(TensorDataset(*train), batch_size=batch_size, shuffle=True,
-                          generator=shuffler)
+                          generator=shuffler, drop_last=drop_last)
     valid_dl = DataLoader(TensorDataset(*valid), batch_size=batch_size)
     return train_dl, valid_dl
 
