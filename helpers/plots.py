@@ -42,6 +42,24 @@ def _draw(ax: plt.Axes, img: Image, title: str | None = None, **kw) -> None:
         ax.set_title(title, fontsize=8)
 
 
+def _grid(n: int, ncols: int, size: float, aspect: float, suptitle: str | None,
+          draw: Callable[[int, plt.Axes], None]) -> None:
+    """Lay out n panels in rows of ncols, draw panel i with draw(i, ax), and show the figure."""
+    ncols = min(ncols, n)
+    nrows = -(-n // ncols)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(size * ncols, size * nrows * aspect),
+                             squeeze=False)
+    for i, ax in enumerate(axes.flat):
+        if i < n:
+            draw(i, ax)
+        else:
+            ax.axis("off")
+    if suptitle:
+        fig.suptitle(suptitle)
+    fig.tight_layout()
+    plt.show()
+
+
 def show_digit(img: Image, title: str | None = None, size: float = 2.5) -> None:
     """One digit, dark ink on white."""
     _, ax = plt.subplots(figsize=(size, size))
@@ -57,19 +75,8 @@ def show_digits(imgs: Sequence[Image] | torch.Tensor, titles: Sequence[str] | No
         raise ValueError("no images to show")
     if titles is not None and len(titles) != n:
         raise ValueError(f"{len(titles)} titles for {n} images")
-    ncols = min(ncols, n)
-    nrows = -(-n // ncols)
-    fig, axes = plt.subplots(nrows, ncols, figsize=(size * ncols, size * nrows * 1.3),
-                             squeeze=False)
-    for i, ax in enumerate(axes.flat):
-        if i < n:
-            _draw(ax, imgs[i], None if titles is None else titles[i])
-        else:
-            ax.axis("off")
-    if suptitle:
-        fig.suptitle(suptitle)
-    fig.tight_layout()
-    plt.show()
+    _grid(n, ncols, size, 1.3, suptitle,
+          lambda i, ax: _draw(ax, imgs[i], None if titles is None else titles[i]))
 
 
 def pixel_heatmap(img: Image, rows: slice = slice(4, 16), cols: slice = slice(4, 22)) -> None:
@@ -147,19 +154,9 @@ def show_weights(weights: torch.Tensor | np.ndarray, ncols: int = 10,
     w = w.reshape(-1, 784) if w.size % 784 == 0 else w
     if w.ndim != 2 or w.shape[1] != 784:
         raise ValueError(f"weights must hold 784 values per unit, not shape {w.shape}")
-    n = len(w)
-    ncols = min(ncols, n)
-    nrows = -(-n // ncols)
-    fig, axes = plt.subplots(nrows, ncols, figsize=(size * ncols, size * nrows * 1.1),
-                             squeeze=False)
-    for i, ax in enumerate(axes.flat):
-        if i < n:
-            lim = float(np.abs(w[i]).max()) or 1.0
-            _draw(ax, w[i].reshape(28, 28), None if titles is None else titles[i],
-                  cmap="bwr", vmin=-lim, vmax=lim)
-        else:
-            ax.axis("off")
-    if suptitle:
-        fig.suptitle(suptitle)
-    fig.tight_layout()
-    plt.show()
+    def draw_unit(i: int, ax: plt.Axes) -> None:
+        lim = float(np.abs(w[i]).max()) or 1.0
+        _draw(ax, w[i].reshape(28, 28), None if titles is None else titles[i],
+              cmap="bwr", vmin=-lim, vmax=lim)
+
+    _grid(len(w), ncols, size, 1.1, suptitle, draw_unit)
