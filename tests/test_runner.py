@@ -54,12 +54,15 @@ def test_failed_notebook_leaves_no_stale_results(tmp_path):
     assert row["figures"] == {}, "a stored record must not pass for this run's result"
 
 
-def test_notebook_01_runs_on_another_pair():
-    assert runner.main(["--digits", "2,9", "01"]) == 0
+def test_notebooks_run_on_another_pair():
+    assert runner.main(["--digits", "2,9", "01", "03"]) == 0
     report = json.loads((ROOT / "build" / "results.json").read_text())
     assert report["digits"] == [2, 9]
-    (row,) = report["notebooks"]
-    assert row["error"] is None
-    figures = row["figures"]
-    assert set(figures) >= {"accuracy", "accuracy_2", "accuracy_9"}
-    assert 0.90 <= figures["accuracy"] < 1.0, "2 vs 9 by pixel similarity reaches ~0.93"
+    rows = {row["name"]: row for row in report["notebooks"]}
+    assert set(rows) == {"01_pixel_similarity", "03_seven_steps"}
+    assert all(row["error"] is None for row in rows.values())
+    pixel = rows["01_pixel_similarity"]["figures"]
+    assert set(pixel) >= {"accuracy", "accuracy_2", "accuracy_9"}
+    assert 0.90 <= pixel["accuracy"] < 1.0, "2 vs 9 by pixel similarity reaches ~0.93"
+    trained = rows["03_seven_steps"]["figures"]["accuracy"]
+    assert trained >= 0.95 and trained > pixel["accuracy"], "training must beat the baseline"
