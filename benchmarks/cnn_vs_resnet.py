@@ -25,7 +25,7 @@ import time
 from pathlib import Path
 
 from helpers import get_device, load_digits, set_seed
-from helpers.models import CnnRecipe, small_cnn
+from helpers.models import CnnRecipe, make_dls, small_cnn
 from helpers.training import batch_accuracy  # helpers before fastai: hides a torch.jit warning
 
 MIN_CNN_ACCURACY = 0.996  # fastbook's resnet18 from scratch reached 0.9961
@@ -49,8 +49,6 @@ def timed_fit(learn, epochs: int, lr: float) -> float:
 def train_small_cnn(data, recipe: CnnRecipe, device) -> dict:
     """Notebook 05's CNN on the notebook's tensors, loaders and settings."""
     import fastai.callback.schedule  # noqa: F401  (adds Learner.fit_one_cycle)
-    from fastai.data.core import DataLoaders
-    from fastai.data.load import DataLoader
     from fastai.learner import Learner
     from torch.nn import functional as F
 
@@ -58,9 +56,7 @@ def train_small_cnn(data, recipe: CnnRecipe, device) -> dict:
     train = (data.train_x.unsqueeze(1), (data.train_y == positive).float().unsqueeze(1))
     valid = (data.valid_x.unsqueeze(1), (data.valid_y == positive).float().unsqueeze(1))
     set_seed(SEED)
-    dls = DataLoaders(
-        DataLoader(list(zip(*train, strict=True)), bs=recipe.batch_size, shuffle=True),
-        DataLoader(list(zip(*valid, strict=True)), bs=recipe.batch_size), device=device)
+    dls = make_dls(train, valid, recipe.batch_size, device)
     model = small_cnn()
     learn = Learner(dls, model, loss_func=F.binary_cross_entropy_with_logits,
                     metrics=batch_accuracy)

@@ -14,7 +14,15 @@ from collections.abc import Callable, Iterable
 import torch
 from torch import nn
 
-__all__ = ["MiniLearner", "PlainSGD"]
+__all__ = ["MiniLearner", "PlainSGD", "check_lr"]
+
+
+def check_lr(lr: float) -> float:
+    """The learning rate as a float, or a clear error if it is not a positive finite number."""
+    if isinstance(lr, bool) or not isinstance(lr, (int, float)) or not lr > 0 \
+            or not math.isfinite(lr):
+        raise ValueError(f"lr must be a positive finite number, not {lr!r}")
+    return float(lr)
 
 
 class PlainSGD:
@@ -26,10 +34,7 @@ class PlainSGD:
             raise ValueError("no parameters to optimise: pass model.parameters()")
         if not all(isinstance(p, torch.Tensor) and p.requires_grad for p in self.params):
             raise ValueError("every parameter must be a tensor with requires_grad=True")
-        if isinstance(lr, bool) or not isinstance(lr, (int, float)) or not lr > 0 \
-                or not math.isfinite(lr):
-            raise ValueError(f"lr must be a positive finite number, not {lr!r}")
-        self.lr = float(lr)
+        self.lr = check_lr(lr)
 
     def step(self) -> None:
         """Move each parameter that has a gradient one step downhill."""
@@ -75,9 +80,7 @@ class MiniLearner:
         """Train for ``n_epochs`` epochs at learning rate ``lr``; returns ``history``."""
         if isinstance(n_epochs, bool) or not isinstance(n_epochs, int) or n_epochs < 1:
             raise ValueError(f"n_epochs must be a positive int, not {n_epochs!r}")
-        if isinstance(lr, bool) or not isinstance(lr, (int, float)) or not lr > 0 \
-                or not math.isfinite(lr):
-            raise ValueError(f"lr must be a positive finite number, not {lr!r}")
+        check_lr(lr)
         opt = self.opt_func(self.model.parameters(), lr)
         device = next(self.model.parameters()).device
         smooth, count = torch.tensor(0.0), 0  # the smoothed loss runs on across epochs

@@ -1,4 +1,4 @@
-"""Models of notebook 05: why layers need a nonlinearity between them, and a small CNN.
+"""Notebook 05's pieces: why layers need a nonlinearity, a small CNN, and how both are fed.
 
 Each def and class here is defined, and explained, in a notebook cell marked ``#| saved:
 helpers.models``; tests/test_shared_code.py checks the two are the same code.
@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-__all__ = ["CnnRecipe", "collapse_linears", "conv_block", "small_cnn"]
+__all__ = ["CnnRecipe", "collapse_linears", "conv_block", "make_dls", "small_cnn"]
 
 
 def collapse_linears(first: nn.Linear, second: nn.Linear) -> nn.Linear:
@@ -66,3 +66,13 @@ class CnnRecipe:
     epochs: int = 2
     lr: float = 0.03
     batch_size: int = 128
+
+
+def make_dls(train: tuple[torch.Tensor, torch.Tensor], valid: tuple[torch.Tensor, torch.Tensor],
+             batch_size: int, device: torch.device | None = None):
+    """fastai loaders of (x, y) pairs on ``device``: training shuffled, validation in order."""
+    from fastai.data.core import DataLoaders
+    from fastai.data.load import DataLoader
+
+    return DataLoaders(DataLoader(list(zip(*train, strict=True)), bs=batch_size, shuffle=True),
+                       DataLoader(list(zip(*valid, strict=True)), bs=batch_size), device=device)
