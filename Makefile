@@ -8,7 +8,7 @@ DIGITS ?= 3,7
 JOBS   ?= 2
 ONLY   ?=
 
-.PHONY: run test notebooks lint benchmark lock clean setup
+.PHONY: run test notebooks export lint benchmark lock clean setup
 
 setup: $(STAMP)
 
@@ -19,18 +19,22 @@ $(STAMP): pyproject.toml constraints.txt
 	@touch $@
 
 run: $(STAMP)
-	$(PY) -m helpers.runner --digits $(DIGITS) --jobs $(JOBS) $(ONLY)
+	$(PY) -m tools.runner --digits $(DIGITS) --jobs $(JOBS) $(ONLY)
 
 test: $(STAMP)
-	$(PY) -m pytest --nbval --nbval-current-env
+	$(PY) -m pytest --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg
 
 # Re-execute the committed notebooks in place (digits 3,7), refreshing their stored outputs.
 # One at a time, with PyTorch's default threads, exactly as the nbval tests run them.
 notebooks: $(STAMP)
-	$(PY) -m helpers.runner --inplace --jobs 1 $(ONLY)
+	$(PY) -m tools.runner --inplace --jobs 1 $(ONLY)
+
+# Write the code the notebooks teach (cells tagged saved:helpers.X) into helpers/X.py.
+export: $(STAMP)
+	$(PY) -m tools.export
 
 lint: $(STAMP)
-	$(PY) -m ruff check helpers tests benchmarks notebooks
+	$(PY) -m ruff check helpers tools tests benchmarks notebooks
 
 benchmark: $(STAMP)
 	$(PY) benchmarks/data_load.py

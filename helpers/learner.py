@@ -1,7 +1,8 @@
 """The optimiser and the Learner written by hand in notebook 04, reused after it.
 
-Each class here is defined, and explained, in a notebook cell marked ``#| saved:
-helpers.learner``; tests/test_shared_code.py checks the two are the same code.
+Each class here is defined, and explained, in a notebook cell tagged
+``saved:helpers.learner`` (``make export`` writes it
+here); tests/test_shared_code.py checks the two are the same code.
 ``PlainSGD`` takes exactly the steps of fastai's ``SGD`` (and ``torch.optim.SGD``) without
 momentum or weight decay; ``MiniLearner`` reproduces the figures fastai's ``Learner`` reports.
 """

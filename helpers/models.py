@@ -1,7 +1,8 @@
 """Notebook 05's pieces: why layers need a nonlinearity, a small CNN, and how both are fed.
 
-Each def and class here is defined, and explained, in a notebook cell marked ``#| saved:
-helpers.models``; tests/test_shared_code.py checks the two are the same code.
+Each def and class here is defined, and explained, in a notebook cell tagged
+``saved:helpers.models`` (``make export`` writes it
+here); tests/test_shared_code.py checks the two are the same code.
 benchmarks/cnn_vs_resnet.py trains ``small_cnn`` with ``CnnRecipe``, exactly as the notebook does.
 """
 

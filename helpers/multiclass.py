@@ -1,7 +1,8 @@
 """From one output to ten: softmax, cross-entropy and the tools to judge a k-class model.
 
-Each function here is defined, and explained, in a cell of notebook 06 marked ``#| saved:
-helpers.multiclass``; tests/test_shared_code.py checks the two are the same code, and
+Each function here is defined, and explained, in a notebook 07 cell tagged
+``saved:helpers.multiclass`` (``make export`` writes it
+here); tests/test_shared_code.py checks the two are the same code, and
 tests/test_multiclass.py checks them against PyTorch's own functions.
 """
 

@@ -1,4 +1,5 @@
-"""Pictures for the notebooks: digits, pixel heat-maps, functions with tangents, curves, weights.
+"""Pictures for the notebooks: digits, pixel grids, the training loop, functions with tangents,
+curves, weights.
 
 Every function draws and shows its figure and returns None, so a notebook cell that ends with
 one prints no object reprs (strict nbval compares text output).
@@ -7,6 +8,7 @@ one prints no object reprs (strict nbval compares text output).
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from itertools import pairwise
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -14,12 +16,14 @@ import torch
 from matplotlib.ticker import MaxNLocator
 
 __all__ = [
-    "pixel_heatmap",
+    "STEPS",
+    "pixel_grid",
     "plot_curves",
     "plot_function",
     "show_digit",
     "show_digits",
     "show_weights",
+    "training_loop",
 ]
 
 Image = torch.Tensor | np.ndarray
@@ -79,17 +83,65 @@ def show_digits(imgs: Sequence[Image] | torch.Tensor, titles: Sequence[str] | No
           lambda i, ax: _draw(ax, imgs[i], None if titles is None else titles[i]))
 
 
-def pixel_heatmap(img: Image, rows: slice = slice(4, 16), cols: slice = slice(4, 22)) -> None:
-    """A digit's pixel values as a table shaded like the image (pandas Styler)."""
-    import pandas as pd
-    from IPython.display import display
+def pixel_grid(img: Image, size: float = 9.0) -> None:
+    """A whole digit drawn large, each pixel's 0-255 value printed on it.
 
+    An image rather than a styled table, so it reads the same on GitHub, in JupyterLab and in
+    Colab, whether or not the notebook was re-run (they strip a table's CSS shading).
+    """
     arr = _as_image(img)
-    scale = 255 if arr.max() <= 1 else 1  # show 0-255 integers, as stored in the PNG
-    df = pd.DataFrame(np.rint(arr * scale).astype(int)).iloc[rows, cols]
-    styler = (df.style.set_uuid("pixels").background_gradient(cmap="Greys", vmin=0, vmax=255)
-              .set_table_styles([{"selector": "td, th", "props": "font-size: 7pt; padding: 2px"}]))
-    display({"text/html": styler.to_html(), "text/plain": df.to_string()}, raw=True)
+    values = np.rint(arr * 255).astype(int) if arr.max() <= 1 else np.rint(arr).astype(int)
+    rows, cols = values.shape
+    _, ax = plt.subplots(figsize=(size, size * rows / cols))
+    ax.imshow(values, cmap="Greys", vmin=0, vmax=255)
+    for (r, c), v in np.ndenumerate(values):
+        ax.text(c, r, str(v), ha="center", va="center", fontsize=size * 0.62,
+                color="white" if v > 128 else "black" if v else "#bbbbbb")
+    ax.set_xticks(range(0, cols, 4))
+    ax.set_yticks(range(0, rows, 4))
+    ax.tick_params(labelsize=8, length=0)
+    ax.set_xlabel("column")
+    ax.set_ylabel("row")
+    plt.show()
+
+
+STEPS = ("initialise", "predict", "loss", "gradient", "step", "repeat", "stop")
+
+
+def training_loop(highlight: str | None = None, size: float = 7.5) -> None:
+    """The seven steps as one picture: a loop from predict to step, entered once by initialise
+    and left by stop. ``highlight`` (one of :data:`STEPS`) fills that step's box."""
+    if highlight is not None and highlight not in STEPS:
+        raise ValueError(f"highlight must be one of {STEPS}, not {highlight!r}")
+    from matplotlib.patches import FancyBboxPatch
+
+    _, ax = plt.subplots(figsize=(size, size * 0.42))
+    where = {"initialise": (0.0, 1.0), "predict": (1.5, 1.0), "loss": (3.0, 1.0),
+             "gradient": (4.5, 1.0), "step": (6.0, 1.0), "repeat": (3.75, 0.0),
+             "stop": (7.5, 0.0)}
+    for name, (x, y) in where.items():
+        on = name == highlight
+        ax.add_patch(FancyBboxPatch((x - 0.6, y - 0.25), 1.2, 0.5, boxstyle="round,pad=0.05",
+                                    facecolor="#f28e2b" if on else "#eeeeee",
+                                    edgecolor="#b35900" if on else "#888888",
+                                    linewidth=2 if on else 1))
+        ax.text(x, y, name, ha="center", va="center", fontsize=11,
+                fontweight="bold" if on else "normal")
+    arrow = {"arrowstyle": "-|>", "color": "#555555", "lw": 1.3}
+    for a, b in pairwise(STEPS[:5]):
+        ax.annotate("", xy=(where[b][0] - 0.65, 1.0), xytext=(where[a][0] + 0.65, 1.0),
+                    arrowprops=arrow)
+    ax.annotate("", xy=(4.4, 0.0), xytext=(6.0, 0.7),
+                arrowprops={**arrow, "connectionstyle": "arc3,rad=-0.3"})
+    ax.annotate("", xy=(1.5, 0.7), xytext=(3.1, 0.0),
+                arrowprops={**arrow, "connectionstyle": "arc3,rad=-0.3"})
+    ax.annotate("", xy=(6.85, 0.0), xytext=(4.4, 0.0), arrowprops=arrow)
+    ax.text(5.6, -0.12, "good enough?", fontsize=8, color="#555555", ha="center", va="top")
+    ax.text(2.0, 0.2, "next batch", fontsize=8, color="#555555", ha="right")
+    ax.set_xlim(-0.8, 8.3)
+    ax.set_ylim(-0.5, 1.45)
+    ax.axis("off")
+    plt.show()
 
 
 def plot_function(f: Callable[[torch.Tensor], torch.Tensor], xmin: float = -2.0,

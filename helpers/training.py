@@ -1,7 +1,8 @@
 """The seven steps on two digits, as written in notebook 03 and reused after it.
 
-Each function here is defined, and explained, in a notebook cell marked ``#| saved:
-helpers.training``; tests/test_shared_code.py checks the two are the same code.
+Each function here is defined, and explained, in a notebook cell tagged
+``saved:helpers.training`` (``make export`` writes it
+here); tests/test_shared_code.py checks the two are the same code.
 """
 
 from __future__ import annotations
@@ -13,10 +14,10 @@ from torch.utils.data import DataLoader, TensorDataset
 
 __all__ = [
     "batch_accuracy",
-    "init_params",
+    "gap_loss",
     "linear_model",
     "make_loaders",
-    "mnist_loss",
+    "random_params",
     "to_features",
     "train_epoch",
     "validate",
@@ -46,7 +47,7 @@ def make_loaders(train: tuple[torch.Tensor, torch.Tensor], valid: tuple[torch.Te
     return train_dl, valid_dl
 
 
-def init_params(size: int | Sequence[int], std: float = 1.0) -> torch.Tensor:
+def random_params(size: int | Sequence[int], std: float = 1.0) -> torch.Tensor:
     """Random parameters drawn from a normal distribution, tracked by autograd."""
     return (torch.randn(size) * std).requires_grad_()
 
@@ -56,7 +57,7 @@ def linear_model(xb: torch.Tensor, weights: torch.Tensor, bias: torch.Tensor) ->
     return xb @ weights + bias
 
 
-def mnist_loss(predictions: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+def gap_loss(predictions: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
     """How far each sigmoid-squashed score is from its 1/0 target, averaged over the batch."""
     probs = predictions.sigmoid()
     return torch.where(targets == 1, 1 - probs, probs).mean()
@@ -69,7 +70,7 @@ def batch_accuracy(predictions: torch.Tensor, targets: torch.Tensor) -> torch.Te
 
 def train_epoch(model: Callable[[torch.Tensor], torch.Tensor], loader: Iterable,
                 params: Sequence[torch.Tensor], lr: float,
-                loss_fn: Callable = mnist_loss) -> float:
+                loss_fn: Callable = gap_loss) -> float:
     """One pass over the loader: predict, loss, gradient, step, zero. Returns the mean loss."""
     total, count = 0.0, 0
     for xb, yb in loader:

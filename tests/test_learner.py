@@ -16,7 +16,7 @@ from torch.utils.data import DataLoader, TensorDataset
 
 from helpers.learner import MiniLearner, PlainSGD
 from helpers.repro import set_seed
-from helpers.training import batch_accuracy, mnist_loss
+from helpers.training import batch_accuracy, gap_loss
 
 FIGURES = ("train_loss", "valid_loss", "batch_accuracy")
 
@@ -105,7 +105,7 @@ def toy_dls(seed: int = 0) -> DataLoaders:
 
 
 def fastai_history(n_epochs: int, lr: float) -> tuple[list[dict[str, float]], nn.Module]:
-    learn = Learner(toy_dls(), toy_model(), loss_func=mnist_loss, opt_func=SGD,
+    learn = Learner(toy_dls(), toy_model(), loss_func=gap_loss, opt_func=SGD,
                     metrics=batch_accuracy)
     with learn.no_logging():
         learn.fit(n_epochs, lr=lr)
@@ -117,7 +117,7 @@ def fastai_history(n_epochs: int, lr: float) -> tuple[list[dict[str, float]], nn
 @pytest.mark.parametrize("opt_func", [PlainSGD, SGD], ids=["PlainSGD", "fastai-SGD"])
 def test_mini_learner_reproduces_fastai_learner(opt_func):
     theirs, their_model = fastai_history(4, lr=0.6)
-    mini = MiniLearner(toy_dls(), toy_model(), mnist_loss, opt_func=opt_func,
+    mini = MiniLearner(toy_dls(), toy_model(), gap_loss, opt_func=opt_func,
                        metric=batch_accuracy)
     ours = mini.fit(4, 0.6)
     assert [row["epoch"] for row in ours] == [0, 1, 2, 3]
@@ -133,7 +133,7 @@ def test_mini_learner_reproduces_fastai_learner(opt_func):
 def test_mini_learner_differs_when_batch_order_differs():
     """The match above is not vacuous: other batches give other figures."""
     theirs, _ = fastai_history(2, lr=0.6)
-    ours = MiniLearner(toy_dls(seed=1), toy_model(), mnist_loss, metric=batch_accuracy).fit(2, 0.6)
+    ours = MiniLearner(toy_dls(seed=1), toy_model(), gap_loss, metric=batch_accuracy).fit(2, 0.6)
     assert any(abs(a["train_loss"] - b["train_loss"]) > 1e-6
                for a, b in zip(ours, theirs, strict=True))
 
@@ -143,9 +143,9 @@ def test_first_reported_train_loss_is_the_first_batch_loss():
     x, y = toy_data(16)
     model = toy_model()
     with torch.no_grad():
-        first = mnist_loss(model(x), y).item()
+        first = gap_loss(model(x), y).item()
     loader = DataLoader(TensorDataset(x, y), batch_size=16)
-    history = MiniLearner((loader, loader), model, mnist_loss).fit(1, 0.1)
+    history = MiniLearner((loader, loader), model, gap_loss).fit(1, 0.1)
     assert history[0]["train_loss"] == pytest.approx(first, rel=1e-5)  # float32 rounding
     assert set(history[0]) == {"epoch", "train_loss", "valid_loss"}
 
@@ -155,10 +155,10 @@ def test_validation_is_weighted_by_batch_size():
     x, y = toy_data(70, seed=3)
     model = toy_model()
     loader = DataLoader(TensorDataset(x, y), batch_size=32)
-    row = MiniLearner((loader, loader), model, mnist_loss, metric=batch_accuracy).evaluate()
+    row = MiniLearner((loader, loader), model, gap_loss, metric=batch_accuracy).evaluate()
     with torch.no_grad():
         preds = model(x)
-    assert row["valid_loss"] == pytest.approx(mnist_loss(preds, y).item(), abs=1e-6)
+    assert row["valid_loss"] == pytest.approx(gap_loss(preds, y).item(), abs=1e-6)
     assert row["batch_accuracy"] == pytest.approx(batch_accuracy(preds, y).item(), abs=1e-6)
 
 
@@ -167,7 +167,7 @@ def test_mini_learner_trains_with_pytorch_loaders():
     g = torch.Generator().manual_seed(0)
     loaders = (DataLoader(TensorDataset(x, y), batch_size=32, shuffle=True, generator=g),
                DataLoader(TensorDataset(vx, vy), batch_size=32))
-    history = MiniLearner(loaders, toy_model(), mnist_loss, opt_func=torch.optim.SGD,
+    history = MiniLearner(loaders, toy_model(), gap_loss, opt_func=torch.optim.SGD,
                           metric=batch_accuracy).fit(8, 1.0)
     assert len(history) == 8
     assert history[-1]["valid_loss"] < history[0]["valid_loss"]
@@ -185,7 +185,7 @@ def test_mini_learner_trains_with_pytorch_loaders():
 def test_fit_rejects_bad_arguments(args, error, match):
     x, y = toy_data(40)
     loader = DataLoader(TensorDataset(x, y), batch_size=16)
-    mini = MiniLearner((loader, loader), toy_model(), mnist_loss)
+    mini = MiniLearner((loader, loader), toy_model(), gap_loss)
     if error is None:
         assert len(mini.fit(*args)) == 3
     else:
@@ -197,15 +197,15 @@ def test_mini_learner_rejects_bad_construction():
     x, y = toy_data(40)
     loader = DataLoader(TensorDataset(x, y), batch_size=16)
     with pytest.raises(TypeError, match="DataLoaders or a"):
-        MiniLearner(loader, toy_model(), mnist_loss)
+        MiniLearner(loader, toy_model(), gap_loss)
     with pytest.raises(TypeError, match=r"nn\.Module"):
-        MiniLearner((loader, loader), lambda xb: xb.sum(1), mnist_loss)
+        MiniLearner((loader, loader), lambda xb: xb.sum(1), gap_loss)
     with pytest.raises(TypeError, match="loss_func"):
-        MiniLearner((loader, loader), toy_model(), "mnist_loss")
+        MiniLearner((loader, loader), toy_model(), "gap_loss")
     with pytest.raises(ValueError, match="beta"):
-        MiniLearner((loader, loader), toy_model(), mnist_loss, beta=1.0)
+        MiniLearner((loader, loader), toy_model(), gap_loss, beta=1.0)
     empty = DataLoader(TensorDataset(x[:0], y[:0]), batch_size=16)
     with pytest.raises(ValueError, match="training loader yielded no batches"):
-        MiniLearner((empty, loader), toy_model(), mnist_loss).fit(1, 0.1)
+        MiniLearner((empty, loader), toy_model(), gap_loss).fit(1, 0.1)
     with pytest.raises(ValueError, match="validation loader yielded no batches"):
-        MiniLearner((loader, empty), toy_model(), mnist_loss).fit(1, 0.1)
+        MiniLearner((loader, empty), toy_model(), gap_loss).fit(1, 0.1)

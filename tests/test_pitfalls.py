@@ -17,16 +17,16 @@ from torch.utils.data import DataLoader, TensorDataset
 from helpers.repro import set_seed
 from helpers.training import (
     batch_accuracy,
-    init_params,
+    gap_loss,
     linear_model,
     make_loaders,
-    mnist_loss,
+    random_params,
     train_epoch,
     validate,
 )
 from tests.conftest import ROOT, code_cells, read_notebook
 
-NOTEBOOK = ROOT / "notebooks" / "07_pitfalls.ipynb"
+NOTEBOOK = ROOT / "notebooks" / "08_pitfalls.ipynb"
 SEED = 42
 
 
@@ -34,7 +34,7 @@ SEED = 42
 def nb():
     """The notebook's ``new_params`` and ``fit``, defined in a namespace of their own."""
     if not NOTEBOOK.exists():
-        pytest.skip("notebooks/07_pitfalls.ipynb is not there")
+        pytest.skip("notebooks/08_pitfalls.ipynb is not there")
     wanted = {"new_params", "fit"}
     found = {}
     for source in code_cells(read_notebook(NOTEBOOK)):
@@ -43,11 +43,11 @@ def nb():
         for node in ast.parse(source).body:
             if isinstance(node, ast.FunctionDef) and node.name in wanted:
                 found[node.name] = ast.get_source_segment(source, node)
-    assert set(found) == wanted, f"notebook 07 lacks {wanted - set(found)}"
+    assert set(found) == wanted, f"notebook 08 lacks {wanted - set(found)}"
     namespace = {
         "torch": torch, "DataLoader": DataLoader, "TensorDataset": TensorDataset,
-        "partial": partial, "set_seed": set_seed, "init_params": init_params,
-        "linear_model": linear_model, "make_loaders": make_loaders, "mnist_loss": mnist_loss,
+        "partial": partial, "set_seed": set_seed, "random_params": random_params,
+        "linear_model": linear_model, "make_loaders": make_loaders, "gap_loss": gap_loss,
         "batch_accuracy": batch_accuracy, "validate": validate,
         "SEED": SEED, "LR": 1.0, "device": torch.device("cpu"),
     }
@@ -107,7 +107,7 @@ def test_unsorted_switch_reads_batches_in_file_order(nb):
     set_seed(SEED)
     w, b = nb["new_params"]()
     with torch.no_grad():
-        expected = [mnist_loss(linear_model(train[0][i:i + 256], w, b), train[1][i:i + 256]).item()
+        expected = [gap_loss(linear_model(train[0][i:i + 256], w, b), train[1][i:i + 256]).item()
                     for i in range(0, 700, 256)]
     assert history["loss"] == pytest.approx(expected, rel=1e-6)
     _, shuffled = nb["fit"](train, train, 1, lr=0.0)

@@ -33,17 +33,28 @@ def test_tangent_has_the_autograd_slope():
     assert slope == pytest.approx(12.0, rel=1e-4)
 
 
-def test_heatmap_is_stable_html(monkeypatch):
-    import IPython.display
+def test_pixel_grid_prints_every_value(monkeypatch):
+    import matplotlib.pyplot as plt
 
-    seen = []
-    monkeypatch.setattr(IPython.display, "display", lambda obj, raw=False: seen.append(obj))
+    texts = []
+    monkeypatch.setattr(plt, "show", lambda: (texts.extend(
+        t.get_text() for t in plt.gca().texts), plt.close("all")))
     img = torch.zeros(28, 28)
     img[5, 6] = 1.0
-    plots.pixel_heatmap(img)
-    plots.pixel_heatmap(img)
-    assert seen[0] == seen[1], "the same image must render the same HTML (strict nbval)"
-    assert "255" in seen[0]["text/plain"] and " at 0x" not in seen[0]["text/plain"]
+    plots.pixel_grid(img)
+    assert len(texts) == 784 and texts.count("255") == 1 and texts.count("0") == 783
+
+
+def test_training_loop_names_the_steps(monkeypatch):
+    import matplotlib.pyplot as plt
+
+    texts = []
+    monkeypatch.setattr(plt, "show", lambda: (texts.extend(
+        t.get_text() for t in plt.gca().texts), plt.close("all")))
+    plots.training_loop("loss")
+    assert set(plots.STEPS) <= set(texts)
+    with pytest.raises(ValueError, match="highlight must be one of"):
+        plots.training_loop("train")
 
 
 @pytest.mark.parametrize(("call", "error"), [

@@ -11,18 +11,19 @@ def shown(monkeypatch):
     import IPython.display
 
     seen = []
-    monkeypatch.setattr(IPython.display, "display", lambda obj, raw=False: seen.append(obj))
+    monkeypatch.setattr(IPython.display, "display",
+                        lambda obj, metadata=None, raw=False: seen.append((obj, metadata)))
     return seen
 
 
 def test_record_shows_a_table_and_carries_json(shown):
     hr.record("01_x", (3, 7), accuracy=torch.tensor(0.951234), epochs=3)
-    (out,) = shown
-    payload = out[hr.RESULTS_MIME]
+    ((out, meta),) = shown
+    payload = meta[hr.RESULTS_MIME]
     assert payload == {"name": "01_x", "digits": [3, 7],
                        "figures": {"accuracy": 0.9512, "epochs": 3}}
     assert "accuracy" in out["text/html"] and "0.9512" in out["text/plain"]
-    nb = {"cells": [{"outputs": [{"data": out}]}]}
+    nb = {"cells": [{"outputs": [{"data": out, "metadata": meta}]}]}
     assert hr.results_from_notebook(nb) == payload
 
 
@@ -46,3 +47,21 @@ def test_accuracy_floor():
     assert hr.accuracy_floor((7, 3), 0.978) == 0.978
     assert hr.accuracy_floor((4, 9), 0.978) == 0.90
     assert hr.accuracy_floor((4, 9), 0.85) == 0.85
+
+
+def test_seconds_are_normalised_for_nbval(shown):
+    """A timing figure reads as SECONDS once tests/nbval_sanitize.cfg is applied, in both forms."""
+    import configparser
+    import re
+
+    from tests.conftest import ROOT
+
+    hr.record("07_x", tuple(range(10)), accuracy=0.99, train_seconds=61.234)
+    ((out, _),) = shown
+    cfg = configparser.ConfigParser(interpolation=None)
+    cfg.read(ROOT / "tests" / "nbval_sanitize.cfg")
+    for mime in ("text/plain", "text/html"):
+        text = out[mime]
+        for section in cfg.sections():
+            text = re.sub(cfg[section]["regex"], cfg[section]["replace"], text)
+        assert "61.2" not in text and "SECONDS" in text and "0.99" in text, text

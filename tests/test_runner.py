@@ -8,9 +8,9 @@ import json
 import nbformat
 import pytest
 
-from helpers import runner
 from helpers.results import RESULTS_MIME
 from tests.conftest import ROOT
+from tools import runner
 
 
 def _nb(*sources, tags=("parameters",)):
@@ -47,7 +47,8 @@ def test_failed_notebook_leaves_no_stale_results(tmp_path):
     nb = _nb("DIGITS = (3, 7)", "raise RuntimeError('boom')",
              "from helpers import record\nrecord('x', DIGITS, accuracy=1.0)")
     nb.cells[2].outputs = [nbformat.v4.new_output(
-        "display_data", data={"text/plain": "old", RESULTS_MIME: {"figures": {"a": 1}}})]
+        "display_data", data={"text/plain": "old"},
+        metadata={RESULTS_MIME: {"figures": {"a": 1}}})]
     nbformat.write(nb, src)
     row = runner.execute(src, tmp_path / "out.ipynb", (3, 7))
     assert row["error"] and "boom" in row["error"]

@@ -12,10 +12,10 @@ from torch.utils.data import DataLoader, TensorDataset
 
 from helpers.training import (
     batch_accuracy,
-    init_params,
+    gap_loss,
     linear_model,
     make_loaders,
-    mnist_loss,
+    random_params,
     to_features,
     train_epoch,
     validate,
@@ -57,21 +57,21 @@ def test_to_features_on_real_data(sample37):
     assert int(y.sum()) == int((sample37.valid_y == 3).sum()) == 1010
 
 
-# init_params
+# random_params
 
-def test_init_params_is_a_scaled_standard_normal_leaf():
+def test_random_params_is_a_scaled_standard_normal_leaf():
     torch.manual_seed(1)
-    p = init_params((784, 1), std=0.01)
+    p = random_params((784, 1), std=0.01)
     torch.manual_seed(1)
     reference = torch.randn(784, 1) * 0.01
     assert p.shape == (784, 1) and p.requires_grad and p.is_leaf and p.grad_fn is None
     assert torch.equal(p.detach(), reference)
-    assert init_params(1).shape == (1,)
-    big = init_params(100_000)
+    assert random_params(1).shape == (1,)
+    big = random_params(100_000)
     assert abs(big.std().item() - 1.0) < 0.02  # the default std is 1
 
 
-# linear_model, batch_accuracy, mnist_loss
+# linear_model, batch_accuracy, gap_loss
 
 def test_linear_model_equals_f_linear():
     x, _, w, b = small_problem()
@@ -91,31 +91,31 @@ def test_batch_accuracy_thresholds_scores_at_zero():
     assert not batch_accuracy(scores.requires_grad_(), targets).requires_grad
 
 
-def test_mnist_loss_by_hand_and_as_l1_of_the_sigmoid():
+def test_gap_loss_by_hand_and_as_l1_of_the_sigmoid():
     scores = torch.tensor([[0.2], [8.0], [-5.0], [1.5]])
     targets = torch.tensor([[1.0], [1.0], [0.0], [0.0]])
     sig = [1 / (1 + torch.exp(-s)).item() for s in scores.flatten()]
     by_hand = ((1 - sig[0]) + (1 - sig[1]) + sig[2] + sig[3]) / 4
-    loss = mnist_loss(scores, targets)
+    loss = gap_loss(scores, targets)
     assert loss.item() == pytest.approx(by_hand, rel=1e-6)
     # with 0/1 targets, the distance of the sigmoid from the target is PyTorch's L1 loss
     assert close(loss, F.l1_loss(scores.sigmoid(), targets))
 
 
-def test_mnist_loss_gradient_is_the_sigmoid_slope():
+def test_gap_loss_gradient_is_the_sigmoid_slope():
     scores = torch.tensor([[0.2], [8.0], [-5.0], [1.5]], requires_grad=True)
     targets = torch.tensor([[1.0], [1.0], [0.0], [0.0]])
-    mnist_loss(scores, targets).backward()
+    gap_loss(scores, targets).backward()
     s = scores.detach().sigmoid()
     sign = torch.where(targets == 1, -1.0, 1.0)
     assert close(scores.grad, sign * s * (1 - s) / 4)
     assert scores.grad.abs().max() <= 0.25 / 4
 
 
-def test_mnist_loss_is_bounded():
+def test_gap_loss_is_bounded():
     scores = torch.tensor([[-1e4], [1e4], [0.0]])
-    assert mnist_loss(scores, torch.tensor([[1.0], [0.0], [1.0]])).item() == pytest.approx(2.5 / 3)
-    assert mnist_loss(scores[:2], torch.tensor([[0.0], [1.0]])).item() == 0.0
+    assert gap_loss(scores, torch.tensor([[1.0], [0.0], [1.0]])).item() == pytest.approx(2.5 / 3)
+    assert gap_loss(scores[:2], torch.tensor([[0.0], [1.0]])).item() == 0.0
 
 
 # train_epoch
@@ -127,7 +127,7 @@ def test_train_epoch_update_equals_torch_sgd():
     lr = 0.5  # a power of two: p - lr*g rounds the same however it is computed
     ref_losses = []
     for xb, yb in batches:
-        loss = mnist_loss(F.linear(xb, w_ref.T, b_ref), yb)
+        loss = gap_loss(F.linear(xb, w_ref.T, b_ref), yb)
         grads = torch.autograd.grad(loss, (w_ref, b_ref))
         with torch.no_grad():  # plain SGD: no momentum, no weight decay
             torch_sgd_update([w_ref, b_ref], list(grads), [None, None], weight_decay=0.0,
@@ -217,8 +217,8 @@ def test_validate_weights_batches_by_size():
 
     assert validate(identity, batches) == 0.75  # not (1 + 0) / 2
     assert validate(identity, batches) == batch_accuracy(scores, targets).item()
-    assert validate(identity, batches, metric=mnist_loss) == pytest.approx(
-        mnist_loss(scores, targets).item(), abs=1e-4)
+    assert validate(identity, batches, metric=gap_loss) == pytest.approx(
+        gap_loss(scores, targets).item(), abs=1e-4)
 
 
 def test_validate_rounds_and_records_no_gradients():
@@ -236,7 +236,7 @@ def test_one_epoch_on_3_vs_7_learns(sample37):
     train = to_features(sample37.train_x, sample37.train_y, positive=3)
     valid = to_features(sample37.valid_x, sample37.valid_y, positive=3)
     torch.manual_seed(0)
-    w, b = init_params((784, 1), std=0.01), init_params(1, std=0.01)
+    w, b = random_params((784, 1), std=0.01), random_params(1, std=0.01)
     model = partial(linear_model, weights=w, bias=b)
     train_dl, valid_dl = make_loaders(train, valid)
     before = validate(model, valid_dl)

@@ -1,8 +1,8 @@
 """Execute the notebook series, each notebook on a fresh kernel, and report what each achieved.
 
-    python -m helpers.runner                  # every notebook, into build/notebooks/
-    python -m helpers.runner --digits 2,9     # the series on another digit pair
-    python -m helpers.runner --inplace        # refresh the committed notebooks' outputs
+    python -m tools.runner                  # every notebook, into build/notebooks/
+    python -m tools.runner --digits 2,9     # the series on another digit pair
+    python -m tools.runner --inplace        # refresh the committed notebooks' outputs
 
 Copies go to ``build/`` (git-ignored) unless ``--inplace``; the results table is printed and
 written to ``build/results.json``.
