@@ -1,22 +1,31 @@
 # Two commands: `make run` executes the series and prints its results; `make test` runs every
-# test (unit tests, ruff, strict nbval over every notebook). Both set up .venv when needed.
+# test (unit tests, ruff, strict nbval over every notebook). Both set up .venv when needed,
+# with whichever `python3` is first on PATH (3.11, 3.12 or 3.13; see README), or PYTHON=...
 PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
-STAMP  := $(VENV)/.installed
+PYVER  := $(shell $(PYTHON) -c 'import sys; print("%d.%d" % sys.version_info[:2])' 2>/dev/null)
+STAMP  := $(VENV)/.installed-py$(PYVER)
 DIGITS ?= 3,7
 JOBS   ?= 2
 ONLY   ?=
+SHARED ?= ../shared
 
-.PHONY: run test notebooks export lint benchmark lock clean setup
+.PHONY: run test notebooks export lint benchmark lock clean setup colab-check
 
 setup: $(STAMP)
 
-# Rebuilt only when the project's requirements change.
+# Rebuilt when the project's requirements change or PYTHON is another minor version (3.11, 3.12
+# and 3.13 pass every test; the pinned tools need 3.11 or newer).
 $(STAMP): pyproject.toml constraints.txt
+	@case "$(PYVER)" in 3.11|3.12|3.13) ;; \
+	  "") echo "error: '$(PYTHON)' does not run; install Python 3.11-3.13, or make PYTHON=/path/to/python3.12" >&2; exit 1;; \
+	  *) echo "error: '$(PYTHON)' is Python $(PYVER); the pinned tools need 3.11, 3.12 or 3.13: install one, then make PYTHON=python3.12 (for example)" >&2; exit 1;; esac
+	@if test -x $(PY) && test "$$($(PY) -c 'import sys; print("%d.%d" % sys.version_info[:2])')" != "$(PYVER)"; then \
+	  echo "$(VENV) holds another Python: making it anew with Python $(PYVER)"; rm -rf $(VENV); fi
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install -q --disable-pip-version-check -c constraints.txt -e '.[test]'
-	@touch $@
+	$(PY) -m pip install -q --disable-pip-version-check -c constraints.txt -e '.[dev]'
+	@rm -f $(VENV)/.installed*; touch $@
 
 run: $(STAMP)
 	$(PY) -m tools.runner --digits $(DIGITS) --jobs $(JOBS) $(ONLY)
@@ -32,6 +41,12 @@ notebooks: $(STAMP)
 # Write the code the notebooks teach (cells tagged saved:helpers.X) into helpers/X.py.
 export: $(STAMP)
 	$(PY) -m tools.export
+
+# Google Colab's runtime, replicated: a fresh Python 3.13 venv with exactly the versions of
+# $(SHARED)/colab/2026-08.txt, the course installed as the notebooks' set-up cell does, a
+# pip-freeze diff that must show nothing but the course, then every notebook run outside the repo.
+colab-check:
+	$(PYTHON) tools/colab_check.py --shared $(SHARED)
 
 lint: $(STAMP)
 	$(PY) -m ruff check helpers tools tests benchmarks notebooks

@@ -167,20 +167,24 @@ class _Cache:
             self._read()
 
     def _read(self) -> None:
-        fix = f"delete {self.path} and run again to rebuild it"
+        """Load the cache; a damaged one is derived data, so it is rebuilt with a warning."""
         try:
             with np.load(self.path, allow_pickle=False) as npz:
                 prints = json.loads(str(npz["fingerprints"]))
                 arrays = {key: npz[key] for key in prints}
         except (OSError, ValueError, KeyError, zipfile.BadZipFile) as err:
-            raise DataError(f"the cache {self.path} cannot be read ({err}): {fix}") from err
+            return self._rebuild(f"cannot be read ({err})")
         for key, arr in arrays.items():
             if arr.dtype != np.uint8 or arr.shape != (prints[key][0], SIDE, SIDE):
-                raise DataError(
-                    f"the cache {self.path} does not match its own record for {key} "
-                    f"({arr.dtype} {arr.shape}, {prints[key][0]} images recorded): {fix}"
-                )
+                return self._rebuild(f"does not match its own record for {key} ({arr.dtype} "
+                                     f"{arr.shape}, {prints[key][0]} images recorded)")
         self.arrays, self.prints = arrays, prints
+        return None
+
+    def _rebuild(self, why: str) -> None:
+        warnings.warn(f"the cache {self.path} {why}; rebuilding it from the image files",
+                      stacklevel=4)
+        self.arrays, self.prints, self.dirty = {}, {}, True
 
     def get(self, key: str, folder: Path) -> np.ndarray:
         """The pixels of ``folder``: from the cache if it still matches, else decoded anew."""

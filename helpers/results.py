@@ -9,11 +9,10 @@ the text by tests/nbval_sanitize.cfg and kept exact in the JSON.
 from __future__ import annotations
 
 import html
-import json
 import math
 from collections.abc import Mapping, Sequence
 
-__all__ = ["RESULTS_MIME", "accuracy_floor", "record", "results_from_notebook"]
+__all__ = ["RESULTS_MIME", "accuracy_floor", "record"]
 
 RESULTS_MIME = "application/vnd.mnist-course.results+json"
 
@@ -47,19 +46,6 @@ def record(name: str, digits: Sequence[int], **figures: float) -> None:
     table = (f"<table><caption>{html.escape(name)}, digits {tuple(digits)}</caption>"
              f"<tr><th>figure</th><th>value</th></tr>{cells}</table>")
     display({"text/plain": text, "text/html": table}, metadata={RESULTS_MIME: payload}, raw=True)
-
-
-def results_from_notebook(nb: Mapping) -> dict | None:
-    """The last results record in an executed notebook (as a dict), or None."""
-    found = None
-    for cell in nb.get("cells", []):
-        for out in cell.get("outputs", []):
-            meta = out.get("metadata", {})
-            if RESULTS_MIME in meta:
-                found = meta[RESULTS_MIME]
-                if isinstance(found, str):
-                    found = json.loads(found)
-    return found
 
 
 def accuracy_floor(digits: Sequence[int], floor_37: float, other: float = 0.90) -> float:

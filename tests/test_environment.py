@@ -22,7 +22,8 @@ def _pyproject() -> dict:
 def test_environment_yml_names_the_same_packages():
     project = _pyproject()
     wanted = {_name(r) for r in project["dependencies"]}
-    wanted |= {_name(r) for r in project["optional-dependencies"]["test"]}
+    for extra in project["optional-dependencies"].values():
+        wanted |= {_name(r) for r in extra if not r.startswith(project["name"])}
     text = (ROOT / "environment.yml").read_text()
     assert "conda-forge" in text and "defaults\n" not in text.replace("nodefaults", "")
     assert re.search(r"^\s*- python=3\.11\s*$", text, re.M)
@@ -44,7 +45,39 @@ def test_constraints_pin_every_direct_dependency():
             assert version, f"constraints.txt must pin exactly: {line!r}"
             pins[name.lower().replace("_", "-")] = version
     project = _pyproject()
-    for req in project["dependencies"] + project["optional-dependencies"]["test"]:
+    extras = [r for extra in project["optional-dependencies"].values() for r in extra
+              if not r.startswith(project["name"])]
+    for req in project["dependencies"] + extras:
         assert _name(req) in pins, f"{_name(req)} is not pinned in constraints.txt"
     assert pins["torch"] == "2.14.1" and pins["torchvision"] == "0.29.1"
     assert "fastbook" not in pins, "fastbook pulls transformers and ipywidgets<8; see README"
+
+
+def test_the_installed_course_is_what_notebooks_import():
+    """Colab must not gain JupyterLab or test tools; the checkout's tools stay out of the wheel."""
+    project = _pyproject()
+    course = {_name(r) for r in project["dependencies"]}
+    assert course.isdisjoint({"jupyterlab", "nbval", "pytest", "ruff", "nbclient", "fastbook"})
+    packages = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]
+    assert all(p.split(".")[0] == "helpers" for p in packages["packages"])
+    assert "helpers.exercises" in packages["packages"]
+
+
+def test_course_bounds_hold_on_colab():
+    """Every lower bound of the course is met by Colab's runtime as ../shared/colab lists it."""
+    from packaging.requirements import Requirement
+
+    colab_file = ROOT.parent / "shared" / "colab" / "2026-08.txt"
+    if not colab_file.exists():
+        import pytest
+
+        pytest.fail(f"{colab_file} is missing: CI runs with ../shared beside the clone")
+    colab = {}
+    for line in colab_file.read_text().splitlines():
+        if line and not line.startswith("#"):
+            name, _, version = line.partition("==")
+            colab[name.lower().replace("_", "-")] = version
+    for req in map(Requirement, _pyproject()["dependencies"]):
+        name = req.name.lower()
+        assert name in colab, f"{name} is not in Colab's runtime list"
+        assert req.specifier.contains(colab[name]), f"Colab has {name} {colab[name]}: {req}"

@@ -24,7 +24,9 @@ def test_record_shows_a_table_and_carries_json(shown):
                        "figures": {"accuracy": 0.9512, "epochs": 3}}
     assert "accuracy" in out["text/html"] and "0.9512" in out["text/plain"]
     nb = {"cells": [{"outputs": [{"data": out, "metadata": meta}]}]}
-    assert hr.results_from_notebook(nb) == payload
+    from tools.runner import results_from_notebook
+
+    assert results_from_notebook(nb) == payload
 
 
 @pytest.mark.parametrize(("figures", "error"), [
@@ -39,7 +41,9 @@ def test_record_rejects_bad_figures(shown, figures, error):
 
 
 def test_no_record_in_notebook():
-    assert hr.results_from_notebook({"cells": [{"outputs": []}]}) is None
+    from tools.runner import results_from_notebook
+
+    assert results_from_notebook({"cells": [{"outputs": []}]}) is None
 
 
 def test_accuracy_floor():

@@ -28,6 +28,25 @@ def test_inject_digits_follows_the_parameters_cell():
     assert nb.cells[1].metadata["tags"] == ["injected-parameters"]
 
 
+def test_all_digits_notebook_takes_no_pair():
+    nb = _nb("EPOCHS = 4", "DIGITS = tuple(range(10))")
+    assert runner.inject_digits(nb, (2, 9)) is False
+    assert [c.source for c in nb.cells] == ["EPOCHS = 4", "DIGITS = tuple(range(10))"]
+
+
+def test_executed_notebook_gets_ipykernel_kernelspec(tmp_path):
+    src = tmp_path / "nb.ipynb"
+    nb = _nb("DIGITS = (3, 7)", "from helpers import record\nrecord('x', DIGITS, accuracy=1.0)")
+    nb.metadata["kernelspec"] = {"display_name": "Python 3", "language": "python",
+                                 "name": "python3"}
+    nbformat.write(nb, src)
+    row = runner.execute(src, tmp_path / "out.ipynb", (3, 7))
+    assert row["error"] is None and row["figures"] == {"accuracy": 1.0}
+    assert row["digits"] == [3, 7]
+    out = nbformat.read(tmp_path / "out.ipynb", as_version=4)
+    assert out.metadata["kernelspec"] == runner.KERNELSPEC
+
+
 def test_inject_digits_needs_a_parameters_cell():
     with pytest.raises(ValueError, match="parameters"):
         runner.inject_digits(_nb("x = 1", tags=()), (2, 9))

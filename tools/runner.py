@@ -1,7 +1,7 @@
 """Execute the notebook series, each notebook on a fresh kernel, and report what each achieved.
 
     python -m tools.runner                  # every notebook, into build/notebooks/
-    python -m tools.runner --digits 2,9     # the series on another digit pair
+    python -m tools.runner --digits 2,9     # the pair notebooks on another digit pair
     python -m tools.runner --inplace        # refresh the committed notebooks' outputs
 
 Copies go to ``build/`` (git-ignored) unless ``--inplace``; the results table is printed and
@@ -20,23 +20,46 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
 
 from helpers.course import DEFAULT_DIGITS, parse_digits
-from helpers.results import results_from_notebook
+from helpers.results import RESULTS_MIME
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = ROOT / "notebooks"
 BUILD = ROOT / "build"
 
 
-def inject_digits(nb, digits: tuple[int, int]) -> None:
-    """Papermill's convention: a cell tagged ``injected-parameters`` after ``parameters``."""
+# What ipykernel writes for its kernel: a notebook saved by Jupyter after opening gets this, so
+# one stored otherwise would show as modified the moment a reader opens it.
+KERNELSPEC = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}
+PAIR = re.compile(r"^DIGITS\s*=", re.M)
+
+
+def results_from_notebook(nb) -> dict | None:
+    """The last results record in an executed notebook (as a dict), or None."""
+    found = None
+    for cell in nb.get("cells", []):
+        for out in cell.get("outputs", []):
+            meta = out.get("metadata", {})
+            if RESULTS_MIME in meta:
+                found = meta[RESULTS_MIME]
+    return found
+
+
+def inject_digits(nb, digits: tuple[int, int]) -> bool:
+    """Papermill's convention: a cell tagged ``injected-parameters`` after ``parameters``.
+
+    Only a notebook whose parameters cell sets a ``DIGITS`` pair takes one; the all-digits
+    notebook has none and is left as it is (returns False).
+    """
     import nbformat
 
     for i, cell in enumerate(nb.cells):
         if "parameters" in cell.get("metadata", {}).get("tags", []):
+            if not PAIR.search(cell.source):
+                return False
             new = nbformat.v4.new_code_cell(f"DIGITS = {tuple(digits)}  # injected by the runner")
             new.metadata["tags"] = ["injected-parameters"]
             nb.cells.insert(i + 1, new)
-            return
+            return True
     raise ValueError("notebook has no cell tagged 'parameters' to override")
 
 
@@ -59,6 +82,7 @@ def execute(path: Path, out: Path, digits: tuple[int, int], threads: int | None 
             cell.outputs, cell.execution_count = [], None
     if digits != DEFAULT_DIGITS:
         inject_digits(nb, digits)
+    nb.metadata["kernelspec"] = dict(KERNELSPEC)
     client = NotebookClient(nb, timeout=900, kernel_name="python3", record_timing=False,
                             shutdown_kernel="immediate",
                             resources={"metadata": {"path": str(path.parent)}})
@@ -76,8 +100,8 @@ def execute(path: Path, out: Path, digits: tuple[int, int], threads: int | None 
     out.parent.mkdir(parents=True, exist_ok=True)
     nbformat.write(nb, out)
     found = results_from_notebook(nb) or {}
-    return {"name": path.stem, "seconds": round(seconds, 2), "figures": found.get("figures", {}),
-            "error": error,
+    return {"name": path.stem, "seconds": round(seconds, 2), "digits": found.get("digits"),
+            "figures": found.get("figures", {}), "error": error,
             "output": str(out.relative_to(ROOT) if out.is_relative_to(ROOT) else out)}
 
 
@@ -90,9 +114,15 @@ def _last_seconds() -> dict[str, float]:
         return {}
 
 
-def _row(name: str, figures: dict, seconds: float | str) -> str:
+def _digits(digits) -> str:
+    if not digits:
+        return "-"
+    return "all ten" if sorted(digits) == list(range(10)) else ",".join(map(str, digits))
+
+
+def _row(name: str, digits: str, figures: dict, seconds: float | str) -> str:
     text = ", ".join(f"{k} {v}" for k, v in figures.items()) or "-"
-    return f"{name:<24} {seconds!s:>7}  {text}"
+    return f"{name:<24} {digits:<8} {seconds!s:>7}  {text}"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -150,10 +180,11 @@ def main(argv: list[str] | None = None) -> int:
     rows = [done[p.stem] for p in paths]
     total = time.perf_counter() - start
 
-    print(f"\nResults for digits {digits} (seconds per notebook, kernel start included)")
-    print(_row("notebook", {}, "seconds").replace(" -", " figures"))
+    print(f"\nResults (pair notebooks on digits {digits}; seconds per notebook, kernel start "
+          "included)")
+    print(_row("notebook", "digits", {}, "seconds").replace(" -", " figures"))
     for row in rows:
-        print(_row(row["name"], row["figures"], row["seconds"]))
+        print(_row(row["name"], _digits(row["digits"]), row["figures"], row["seconds"]))
     print(f"{'total wall':<24} {total:>7.2f}")
     report = {"digits": list(digits), "total_seconds": round(total, 2), "notebooks": rows}
     BUILD.mkdir(exist_ok=True)
