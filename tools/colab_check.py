@@ -1,0 +1,164 @@
+"""Replicate Google Colab's runtime and run the course there, as a learner's first cells would.
+
+    python tools/colab_check.py [--shared ../shared] [--python python3.13] [--keep]
+
+1. A fresh Python 3.13 venv gets exactly the versions in ``SHARED/colab/2026-08.txt``.
+2. ``pip freeze`` before and after installing the course the way the notebooks' set-up cell does
+   (``pip install "mnist-seven-steps @ <source>"``, from this working tree instead of the git
+   URL): the difference must be the course alone, so installing it changes nothing else.
+3. Every notebook is executed on that venv's kernel from a folder outside the repository, so it
+   imports the installed course, not the checkout; each must finish with its results record
+   (every notebook asserts its key figures before recording them).
+
+Prints one line per notebook, ``N/N notebooks passed`` and the freeze diff; exits 1 on any
+failure. Uses only the standard library here; the venv does the rest.
+"""
+
+from __future__ import annotations
+
+import argparse
+import glob
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+COURSE = "mnist-seven-steps"
+
+# Runs inside the replica: execute one notebook with nbclient, print a JSON summary.
+EXECUTE = r"""
+import json, sys, time
+import nbformat
+from nbclient import NotebookClient
+from nbclient.exceptions import CellExecutionError
+path = sys.argv[1]
+nb = nbformat.read(path, as_version=4)
+start = time.perf_counter()
+error = None
+try:
+    NotebookClient(nb, timeout=900, kernel_name="python3",
+                   resources={"metadata": {"path": sys.argv[2]}}).execute()
+except CellExecutionError as err:
+    lines = [ln for ln in str(err).splitlines() if ln.strip()]
+    error = lines[-1] if lines else repr(err)
+record = None
+for cell in nb.cells:
+    for out in cell.get("outputs", []):
+        meta = out.get("metadata", {})
+        if "application/vnd.mnist-course.results+json" in meta:
+            record = meta["application/vnd.mnist-course.results+json"]
+nbformat.write(nb, path)
+print(json.dumps({"error": error, "record": record,
+                  "seconds": round(time.perf_counter() - start, 1)}))
+"""
+
+
+def find_python(asked: str | None) -> str:
+    """A Python 3.13 interpreter: the one asked for, python3.13 on PATH, or pyenv's."""
+    candidates = [asked] if asked else ["python3.13"]
+    if not asked:
+        pyenv_root = os.environ.get("PYENV_ROOT", str(Path.home() / ".pyenv"))
+        candidates += sorted(glob.glob(f"{pyenv_root}/versions/3.13*/bin/python3.13"))
+    for exe in candidates:
+        try:
+            out = subprocess.run([exe, "-c", "import sys; print(sys.version_info[:2])"],
+                                 capture_output=True, text=True, timeout=60)
+        except (OSError, subprocess.TimeoutExpired):
+            continue
+        if out.returncode == 0 and out.stdout.strip() == "(3, 13)":
+            return exe
+    sys.exit("colab-check: no Python 3.13 found (Colab runs 3.13): install one, or pass "
+             "--python /path/to/python3.13")
+
+
+def run(cmd: list[str], **kw) -> subprocess.CompletedProcess:
+    return subprocess.run(cmd, check=True, text=True, **kw)
+
+
+def freeze(py: Path) -> set[str]:
+    out = run([str(py), "-m", "pip", "freeze", "--all"], capture_output=True).stdout
+    return {line.strip() for line in out.splitlines() if line.strip()}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--shared", default=str(ROOT.parent / "shared"),
+                        help="the shared folder holding colab/2026-08.txt")
+    parser.add_argument("--python", help="a Python 3.13 interpreter (default: found)")
+    parser.add_argument("--keep", action="store_true", help="keep the executed notebooks")
+    parser.add_argument("--install-only", action="store_true",
+                        help="stop after the freeze diff (steps 1 and 2)")
+    args = parser.parse_args(argv)
+    runtime = Path(args.shared) / "colab" / "2026-08.txt"
+    if not runtime.is_file():
+        sys.exit(f"colab-check: {runtime} is missing (pass --shared DIR)")
+    python = find_python(args.python)
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
+    env["PIP_DISABLE_PIP_VERSION_CHECK"] = "1"
+    started = time.perf_counter()
+
+    venv = ROOT / "build" / "colab-venv"
+    shutil.rmtree(venv, ignore_errors=True)
+    run([python, "-m", "venv", str(venv)])
+    py = venv / "bin" / "python"
+    print(f"[1/3] Colab's packages ({runtime}) into a fresh {python} venv", flush=True)
+    run([str(py), "-m", "pip", "install", "-q", "-r", str(runtime)], env=env)
+    before = freeze(py)
+
+    print("[2/3] the course, as the set-up cell installs it (from this working tree)",
+          flush=True)
+    run([str(py), "-m", "pip", "install", "-q", f"{COURSE} @ {ROOT.as_uri()}"], env=env)
+    after = freeze(py)
+    added, removed = sorted(after - before), sorted(before - after)
+    changed = [line for line in added if not line.lower().startswith(COURSE)] + [
+        f"removed or changed: {line}" for line in removed]
+    print("pip freeze diff (after - before):")
+    for line in added:
+        print(f"  + {line}")
+    for line in removed:
+        print(f"  - {line}")
+    course_ok = any(line.lower().startswith(COURSE) for line in added) and not changed
+
+    if args.install_only:
+        print("freeze diff: " + ("only the course was added" if course_ok else "FAILED"))
+        return 0 if course_ok else 1
+    print("[3/3] every notebook, from a folder outside the repository", flush=True)
+    workdir = Path(tempfile.mkdtemp(prefix="colab-notebooks-"))
+    notebooks = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+    passed = 0
+    for src in notebooks:
+        dest = workdir / src.name
+        shutil.copy(src, dest)
+        out = subprocess.run([str(py), "-c", EXECUTE, str(dest), str(workdir)], env=env,
+                             cwd=workdir, capture_output=True, text=True)
+        try:
+            result = json.loads(out.stdout.strip().splitlines()[-1])
+        except (IndexError, ValueError):
+            result = {"error": (out.stderr.strip().splitlines() or ["no output"])[-1],
+                      "record": None, "seconds": "-"}
+        ok = result["error"] is None and result["record"] is not None
+        passed += ok
+        figures = ", ".join(f"{k} {v}" for k, v in (result["record"] or {}).get(
+            "figures", {}).items())
+        state = "ok" if ok else f"FAILED: {result['error'] or 'no results record'}"
+        print(f"  {src.stem:<22} {result['seconds']:>6} s  {state}  {figures}", flush=True)
+    if not args.keep:
+        shutil.rmtree(workdir, ignore_errors=True)
+    else:
+        print(f"executed notebooks kept in {workdir}")
+
+    print(f"\n{passed}/{len(notebooks)} notebooks passed on the Colab replica "
+          f"({time.perf_counter() - started:.0f} s in all)")
+    print("freeze diff: " + ("only the course was added" if course_ok else
+                             "FAILED: " + ("; ".join(changed) or "the course was not added")))
+    return 0 if course_ok and passed == len(notebooks) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
