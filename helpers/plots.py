@@ -43,7 +43,7 @@ def _draw(ax: plt.Axes, img: Image, title: str | None = None, **kw) -> None:
     ax.set_xticks([])
     ax.set_yticks([])
     if title is not None:
-        ax.set_title(title, fontsize=8)
+        ax.set_title(title, fontsize=9)
 
 
 def _grid(n: int, ncols: int, size: float, aspect: float, suptitle: str | None,

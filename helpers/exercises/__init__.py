@@ -213,7 +213,7 @@ class Exercise:
     def _unattempted(self) -> Result:
         return Result("unattempted", f"Not attempted yet: {self.task} Replace the `...` with "
                                      f"your answer and run the cell again; "
-                                     f"`{self.name}.hint()` gives a nudge.")
+                                     f"`ex.{self.name}.hint()` gives a nudge.")
 
     def check(self, answer: Any) -> None:
         """Print the verdict on ``answer`` as plain text."""
