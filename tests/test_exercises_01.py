@@ -1,0 +1,82 @@
+"""Notebook 01's exercises: plausible wrong answers fail, each with the message meant for it."""
+
+from __future__ import annotations
+
+import pytest
+
+from helpers.exercises import nb01
+
+
+def _overall(preds, labels, digit):
+    return (preds == labels).float().mean()
+
+
+def _precision(preds, labels, digit):
+    return (preds == labels)[preds == digit].float().mean()
+
+
+def _divided_by_all(preds, labels, digit):
+    return ((preds == labels) & (labels == digit)).float().mean()
+
+
+def _bool_mean(preds, labels, digit):
+    return (preds == labels)[labels == digit].mean()
+
+
+def _count(preds, labels, digit):
+    return (preds == labels)[labels == digit].sum()
+
+
+WRONG_ANSWERS = {
+    "reshape": [
+        ((3, 784), "a view keeps every value"),
+        ((6, 784), "each image flattened"),
+        ((3, 28, 56), "exactly two axes"),
+        ("error", "it runs without an error"),
+    ],
+    "broadcast": [
+        ((5, 2, 28, 28), "shapes line up from the RIGHT"),
+        ((2, 1, 28, 28), "a size-1 axis stretches"),
+        ((5, 28, 28), "keeps every axis of either tensor"),
+        ("error", "it does broadcast"),
+        (2, "a shape is a tuple"),
+    ],
+    "max_distance": [
+        (lambda images, ideal: (images - ideal).abs().max(), "over all images at once"),
+        (lambda images, ideal: (images - ideal).amax((-1, -2)), "forgot the absolute value"),
+        (lambda images, ideal: (images - ideal).abs().mean((-1, -2)), "that is the L1 distance"),
+        (lambda images, ideal: (images - ideal).abs().amax(-1), "reduced only one axis"),
+        (lambda images, ideal: (images - ideal).abs().flatten(1).max(-1),
+         "returns the values AND their positions"),
+        (lambda images, ideal: (images - ideal).abs().amax((-1, -2)).squeeze(),
+         "a batch of one image"),
+    ],
+    "per_class": [
+        (_overall, "accuracy over ALL images"),
+        (_precision, "PREDICTED as `digit`"),
+        (_divided_by_all, "divided by the number of all images"),
+        (_bool_mean, "`.float()` before `.mean()`"),
+        (_count, "a count"),
+    ],
+}
+
+CASES = [(name, answer, fragment) for name, wrongs in WRONG_ANSWERS.items()
+         for answer, fragment in wrongs]
+
+
+@pytest.mark.parametrize(("name", "answer", "fragment"), CASES,
+                         ids=[f"{n}-{i}" for i, (n, _, _) in enumerate(CASES)])
+def test_wrong_answer_gets_its_message(name, answer, fragment):
+    result = getattr(nb01, name).evaluate(answer)
+    assert result.status == "incorrect", result.message
+    assert fragment in result.message, result.message
+
+
+def test_right_answers_in_other_forms_pass():
+    import torch
+
+    assert nb01.reshape.evaluate(torch.Size([3, 1568])).status == "correct"
+    assert nb01.broadcast.evaluate([2, 5, 28, 28]).status == "correct"
+    assert nb01.per_class.evaluate(
+        lambda p, y, d: ((p == y) & (y == d)).sum().item() / (y == d).sum().item()
+    ).status == "correct"
