@@ -180,6 +180,8 @@ _BIG_STEP_WRONG = {
 
 
 def _check_big_step(answer):
+    if is_placeholder(answer):
+        raise NotAttempted
     letter = answer.strip().strip("()").lower() if isinstance(answer, str) else None
     if letter not in ("a", "b", "c", "d"):
         raise Wrong(f"answer with one letter, a, b, c or d (as a string, e.g. \"a\"), "
