@@ -109,6 +109,11 @@ WRONG_ANSWERS = {
         ("e", "one letter"),
         (3, "one letter"),
     ],
+    "which_loop": [
+        ("b", "never clears `.grad`"),
+        ("c", "fails loudly"),
+        ("d", "one letter"),
+    ],
 }
 
 CASES = [(name, answer, fragment) for name, wrongs in WRONG_ANSWERS.items()

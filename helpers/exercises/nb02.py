@@ -203,3 +203,39 @@ big_step = Exercise(
     "moves back to -1. It jumps between -1 and 5 for ever, always 3 from the minimum.",
     "c",
 )
+
+
+# --- 4. Which loop has the re-drawing bug? --------------------------------------------------------
+
+_WHICH_LOOP_WRONG = {
+    "b": "loop B draws its parameters once, before the loop, so it does learn. Its slip is "
+         "another one: it never clears `.grad`, so each step uses the sum of all the gradients so "
+         "far and the steps keep growing",
+    "c": "loop C draws its parameters once too. Its slip: `params = params - ...` under "
+         "`torch.no_grad()` makes a new tensor that does not require grad, so the second "
+         "`backward` raises an error. It fails loudly, not by quietly learning nothing",
+}
+
+
+def _check_which_loop(answer):
+    if is_placeholder(answer):
+        raise NotAttempted
+    letter = answer.strip().strip("()").lower() if isinstance(answer, str) else None
+    if letter not in ("a", "b", "c"):
+        raise Wrong(f"answer with one letter, a, b or c (as a string, e.g. \"a\"), not {answer!r}")
+    if letter in _WHICH_LOOP_WRONG:
+        raise Wrong(_WHICH_LOOP_WRONG[letter])
+    return "Loop A draws new random parameters at the top of every step, so each update is lost."
+
+
+which_loop = Exercise(
+    "02", "which_loop",
+    "Say which of the loops A, B and C has this section's bug (a loss that never falls), "
+    "with a letter a, b or c.",
+    _check_which_loop,
+    "Look for the line that draws random parameters: is it run once, or at every step?",
+    "\"a\": loop A draws its parameters inside the loop, so every step starts from a new random "
+    "guess and the update it makes is thrown away at the next step. (B never clears `.grad`; C "
+    "replaces `params` by a tensor that no longer requires grad, so its second `backward` fails.)",
+    "a",
+)
