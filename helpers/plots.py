@@ -212,3 +212,53 @@ def show_weights(weights: torch.Tensor | np.ndarray, ncols: int = 10,
               cmap="bwr", vmin=-lim, vmax=lim)
 
     _grid(len(w), ncols, size, 1.1, suptitle, draw_unit)
+
+
+# --- notebook 02 ---
+
+
+def loss_surface(loss: Callable[[torch.Tensor], torch.Tensor], xlim: tuple[float, float],
+                 ylim: tuple[float, float], path: Sequence | torch.Tensor | None = None,
+                 xlabel: str = "first parameter", ylabel: str = "second parameter",
+                 title: str | None = None, resolution: int = 60, size: float = 6.5) -> None:
+    """The loss over two parameters as a contour map, with the path gradient descent took.
+
+    ``loss`` maps a tensor of two parameters to a number; it is evaluated on a grid over
+    ``xlim`` x ``ylim``. ``path`` holds the parameters visited, one ``(x, y)`` pair per step.
+    The contour levels are spaced evenly on a log scale, so the valley floor shows as well as
+    the steep walls.
+    """
+    from matplotlib.colors import LogNorm
+
+    xs = torch.linspace(*xlim, resolution)
+    ys = torch.linspace(*ylim, resolution)
+    with torch.no_grad():
+        grid = np.array([[float(loss(torch.stack([x, y]))) for x in xs] for y in ys])
+    if not np.isfinite(grid).all() or grid.min() <= 0:
+        raise ValueError("the loss must be positive and finite everywhere on the grid")
+    _, ax = plt.subplots(figsize=(size, size * 0.75))
+    levels = np.geomspace(grid.min(), grid.max(), 16)
+    filled = ax.contourf(xs.numpy(), ys.numpy(), grid, levels=levels, cmap="viridis_r",
+                         norm=LogNorm())
+    ax.contour(xs.numpy(), ys.numpy(), grid, levels=levels, colors="white", linewidths=0.4)
+    bar = plt.colorbar(filled, ax=ax, format="%.3g")
+    bar.set_label("loss", fontsize=10)
+    bar.ax.tick_params(labelsize=9)
+    if path is not None:
+        pts = np.array([[float(v) for v in p] for p in path])
+        if pts.ndim != 2 or pts.shape[1] != 2:
+            raise ValueError(f"path must hold (x, y) pairs, not shape {pts.shape}")
+        ax.plot(pts[:, 0], pts[:, 1], "o-", color="#d62728", markersize=3, lw=1.2,
+                label="gradient descent")
+        ax.plot(pts[0, 0], pts[0, 1], "s", color="black", markersize=7, label="start")
+        ax.plot(pts[-1, 0], pts[-1, 1], "*", color="white", markeredgecolor="black",
+                markersize=14, label=f"after {len(pts) - 1} steps")
+        ax.legend(fontsize=9, loc="upper right")
+    ax.set_xlim(*xlim)
+    ax.set_ylim(*ylim)
+    ax.set_xlabel(xlabel, fontsize=10)
+    ax.set_ylabel(ylabel, fontsize=10)
+    ax.tick_params(labelsize=9)
+    if title:
+        ax.set_title(title, fontsize=11)
+    plt.show()
