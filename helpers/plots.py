@@ -261,4 +261,55 @@ def loss_surface(loss: Callable[[torch.Tensor], torch.Tensor], xlim: tuple[float
     ax.tick_params(labelsize=9)
     if title:
         ax.set_title(title, fontsize=11)
+
+
+# --- notebook 03 ---
+
+def sigmoid_histograms(groups: Mapping[str, torch.Tensor | np.ndarray], bins: int = 40,
+                       flat: float = 0.01, suptitle: str | None = None) -> None:
+    """One histogram per group of sigmoid outputs, side by side, on the same [0, 1] axis.
+
+    The shaded bands mark the sigmoid's flat ends, below ``flat`` and above ``1 - flat``; each
+    panel's title gives the share of values that fall there.
+    """
+    fig, axes = plt.subplots(1, len(groups), figsize=(4.6 * len(groups), 3.2), squeeze=False)
+    edges = np.linspace(0.0, 1.0, bins + 1)
+    for ax, (label, values) in zip(axes.flat, groups.items(), strict=True):
+        v = values.detach().cpu().numpy() if isinstance(values, torch.Tensor) else np.asarray(
+            values)
+        v = v.ravel()
+        share = float(np.mean((v < flat) | (v > 1 - flat)))
+        ax.axvspan(0.0, flat, color="#f28e2b", alpha=0.3)
+        ax.axvspan(1 - flat, 1.0, color="#f28e2b", alpha=0.3)
+        ax.hist(v, bins=edges, color="#4e79a7")
+        ax.set_xlim(0.0, 1.0)
+        ax.set_title(f"{label}: {share:.1%} on a flat end", fontsize=10)
+        ax.set_xlabel("starting sigmoid output", fontsize=9)
+        ax.set_ylabel("images", fontsize=9)
+    if suptitle:
+        fig.suptitle(suptitle, fontsize=11)
+    fig.tight_layout()
+    plt.show()
+
+
+def weight_snapshots(snapshots: Mapping[str, torch.Tensor | np.ndarray],
+                     size: float = 2.3, suptitle: str | None = None) -> None:
+    """The 784 weights of a linear model as a 28x28 image, once per snapshot, in a row.
+
+    Red pixels push the score up, blue ones down; each image has its own symmetric colour scale
+    (printed under it), so a pattern shows however small the weights still are.
+    """
+    fig, axes = plt.subplots(1, len(snapshots), figsize=(size * len(snapshots), size * 1.2),
+                             squeeze=False)
+    for ax, (label, w) in zip(axes.flat, snapshots.items(), strict=True):
+        img = _as_image(w)
+        lim = float(np.abs(img).max()) or 1.0
+        ax.imshow(img, cmap="bwr", vmin=-lim, vmax=lim)
+        ax.set_xticks([])
+        ax.set_yticks([])
+        ax.set_title(label, fontsize=10)
+        ax.set_xlabel(f"scale +-{lim:.2g}", fontsize=9)
+    if suptitle:
+        fig.suptitle(suptitle, fontsize=11)
+    fig.tight_layout()
     plt.show()

@@ -48,8 +48,9 @@ def make_loaders(train: tuple[torch.Tensor, torch.Tensor], valid: tuple[torch.Te
 
 
 def random_params(size: int | Sequence[int], std: float = 1.0) -> torch.Tensor:
-    """Random parameters drawn from a normal distribution, tracked by autograd."""
-    return (torch.randn(size) * std).requires_grad_()
+    """Normal noise of the given size and spread ``std``, as a tensor autograd will track."""
+    noise = torch.randn(size)
+    return (std * noise).requires_grad_()
 
 
 def linear_model(xb: torch.Tensor, weights: torch.Tensor, bias: torch.Tensor) -> torch.Tensor:
@@ -58,9 +59,8 @@ def linear_model(xb: torch.Tensor, weights: torch.Tensor, bias: torch.Tensor) ->
 
 
 def gap_loss(predictions: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
-    """How far each sigmoid-squashed score is from its 1/0 target, averaged over the batch."""
-    probs = predictions.sigmoid()
-    return torch.where(targets == 1, 1 - probs, probs).mean()
+    """The mean gap between each squashed score, sigmoid(prediction), and its 0/1 target."""
+    return (predictions.sigmoid() - targets).abs().mean()
 
 
 def batch_accuracy(predictions: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:

@@ -102,6 +102,23 @@ def test_gap_loss_by_hand_and_as_l1_of_the_sigmoid():
     assert close(loss, F.l1_loss(scores.sigmoid(), targets))
 
 
+def test_gap_loss_equals_the_where_form_bit_for_bit():
+    """Notebook 03 writes the loss as |sigmoid - target|; fastbook and the stored outputs of later
+    notebooks rest on the torch.where form. With 0/1 targets both give identical bits, values and
+    gradients, even where the sigmoid saturates to exactly 0 or 1."""
+    gen = torch.Generator().manual_seed(0)
+    scores = torch.cat([torch.randn(200, 1, generator=gen) * 6,
+                        torch.tensor([[40.0], [-40.0], [120.0], [-120.0]])]).requires_grad_()
+    targets = torch.cat([(torch.rand(200, 1, generator=gen) > 0.5).float(),
+                         torch.tensor([[1.0], [0.0], [0.0], [1.0]])])
+    loss = gap_loss(scores, targets)
+    (grad,) = torch.autograd.grad(loss, scores)
+    probs = scores.sigmoid()
+    where = torch.where(targets == 1, 1 - probs, probs).mean()
+    (where_grad,) = torch.autograd.grad(where, scores)
+    assert torch.equal(loss, where) and torch.equal(grad, where_grad)
+
+
 def test_gap_loss_gradient_is_the_sigmoid_slope():
     scores = torch.tensor([[0.2], [8.0], [-5.0], [1.5]], requires_grad=True)
     targets = torch.tensor([[1.0], [1.0], [0.0], [0.0]])
