@@ -218,9 +218,11 @@ def show_weights(weights: torch.Tensor | np.ndarray, ncols: int = 10,
 
 
 def plot_smoothing(raw: Sequence[float], smoothed: Sequence[float],
-                   batches_per_epoch: int | None = None, title: str | None = None) -> None:
+                   batches_per_epoch: int | None = None, title: str | None = None,
+                   log: bool = False) -> None:
     """Batch losses as they come (thin, pale) and their running average (bold), against the
-    batch number; with ``batches_per_epoch``, a dotted line where each epoch ends."""
+    batch number; with ``batches_per_epoch``, a dotted line where each epoch ends; with ``log``,
+    a logarithmic loss axis (so a large first loss does not flatten the rest)."""
     if len(raw) != len(smoothed) or not len(raw):
         raise ValueError("raw and smoothed must be two equally long, non-empty sequences")
     _, ax = plt.subplots(figsize=(7.5, 3.4))
@@ -233,7 +235,9 @@ def plot_smoothing(raw: Sequence[float], smoothed: Sequence[float],
         for end in range(batches_per_epoch, len(raw), batches_per_epoch):
             ax.axvline(end + 0.5, color="grey", lw=0.8, ls=":")
     ax.set_xlabel("batch (training step)")
-    ax.set_ylabel("loss")
+    ax.set_ylabel("loss" + (" (log scale)" if log else ""))
+    if log:
+        ax.set_yscale("log")
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     if title:
         ax.set_title(title)

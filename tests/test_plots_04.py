@@ -17,6 +17,7 @@ def test_plot_smoothing_draws_both_curves_and_epoch_ends(monkeypatch):
         ax = plt.gca()
         seen["lines"] = [line.get_ydata() for line in ax.lines]
         seen["labels"] = [t.get_text() for t in ax.get_legend().get_texts()]
+        seen["yscale"] = ax.get_yscale()
         plt.close("all")
 
     monkeypatch.setattr(plt, "show", keep)
@@ -25,6 +26,9 @@ def test_plot_smoothing_draws_both_curves_and_epoch_ends(monkeypatch):
     assert list(seen["lines"][0]) == raw and list(seen["lines"][1]) == smooth
     assert len(seen["lines"]) == 2 + 2  # two curves, and the ends of epochs 1 and 2
     assert any("raw" in label for label in seen["labels"])
+    assert seen["yscale"] == "linear"
+    plots.plot_smoothing(raw, smooth, log=True)
+    assert seen["yscale"] == "log"
 
 
 def test_plot_smoothing_rejects_mismatched_lengths():
