@@ -312,4 +312,35 @@ def weight_snapshots(snapshots: Mapping[str, torch.Tensor | np.ndarray],
     if suptitle:
         fig.suptitle(suptitle, fontsize=11)
     fig.tight_layout()
+
+
+# --- notebook 04 ---
+
+
+def plot_smoothing(raw: Sequence[float], smoothed: Sequence[float],
+                   batches_per_epoch: int | None = None, title: str | None = None,
+                   log: bool = False) -> None:
+    """Batch losses as they come (thin, pale) and their running average (bold), against the
+    batch number; with ``batches_per_epoch``, a dotted line where each epoch ends; with ``log``,
+    a logarithmic loss axis (so a large first loss does not flatten the rest)."""
+    if len(raw) != len(smoothed) or not len(raw):
+        raise ValueError("raw and smoothed must be two equally long, non-empty sequences")
+    _, ax = plt.subplots(figsize=(7.5, 3.4))
+    steps = range(1, len(raw) + 1)
+    ax.plot(steps, [float(v) for v in raw], color="C0", alpha=0.45, lw=1,
+            label="loss of each batch (raw)")
+    ax.plot(steps, [float(v) for v in smoothed], color="C1", lw=2.2,
+            label="smoothed (what fastai reports)")
+    if batches_per_epoch:
+        for end in range(batches_per_epoch, len(raw), batches_per_epoch):
+            ax.axvline(end + 0.5, color="grey", lw=0.8, ls=":")
+    ax.set_xlabel("batch (training step)")
+    ax.set_ylabel("loss" + (" (log scale)" if log else ""))
+    if log:
+        ax.set_yscale("log")
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    if title:
+        ax.set_title(title)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=9)
     plt.show()

@@ -3,8 +3,6 @@ fastai's SGD and torch.optim.SGD, and MiniLearner must report what fastai's Lear
 
 from __future__ import annotations
 
-import math
-
 import pytest
 import torch
 from fastai.data.core import DataLoaders
@@ -83,17 +81,9 @@ def test_zero_grad_stops_gradients_adding_up():
     assert w.grad.item() == 2.0
 
 
-@pytest.mark.parametrize("lr", [0, -0.1, math.nan, math.inf, True, "0.1", None])
-def test_plain_sgd_rejects_a_bad_learning_rate(lr):
-    with pytest.raises(ValueError, match="lr must be a positive finite number"):
-        PlainSGD(nn.Linear(2, 1).parameters(), lr)
-
-
-def test_plain_sgd_rejects_missing_or_frozen_parameters():
-    with pytest.raises(ValueError, match="no parameters"):
-        PlainSGD([], 0.1)
-    with pytest.raises(ValueError, match="requires_grad"):
-        PlainSGD([torch.zeros(3)], 0.1)
+def pair(train, valid) -> DataLoaders:
+    """PyTorch loaders held as fastai's DataLoaders does: ``.train`` and ``.valid``."""
+    return DataLoaders(train, valid)
 
 
 def toy_dls(seed: int = 0) -> DataLoaders:
@@ -120,7 +110,7 @@ def test_mini_learner_reproduces_fastai_learner(opt_func):
     mini = MiniLearner(toy_dls(), toy_model(), gap_loss, opt_func=opt_func,
                        metric=batch_accuracy)
     ours = mini.fit(4, 0.6)
-    assert [row["epoch"] for row in ours] == [0, 1, 2, 3]
+    assert [row["epoch"] for row in ours] == [1, 2, 3, 4]  # counted as people count
     for mine, ref in zip(ours, theirs, strict=True):
         for k in FIGURES:
             assert round(mine[k], 4) == round(ref[k], 4), (k, mine[k], ref[k])
@@ -145,7 +135,7 @@ def test_first_reported_train_loss_is_the_first_batch_loss():
     with torch.no_grad():
         first = gap_loss(model(x), y).item()
     loader = DataLoader(TensorDataset(x, y), batch_size=16)
-    history = MiniLearner((loader, loader), model, gap_loss).fit(1, 0.1)
+    history = MiniLearner(pair(loader, loader), model, gap_loss).fit(1, 0.1)
     assert history[0]["train_loss"] == pytest.approx(first, rel=1e-5)  # float32 rounding
     assert set(history[0]) == {"epoch", "train_loss", "valid_loss"}
 
@@ -155,7 +145,7 @@ def test_validation_is_weighted_by_batch_size():
     x, y = toy_data(70, seed=3)
     model = toy_model()
     loader = DataLoader(TensorDataset(x, y), batch_size=32)
-    row = MiniLearner((loader, loader), model, gap_loss, metric=batch_accuracy).evaluate()
+    row = MiniLearner(pair(loader, loader), model, gap_loss, metric=batch_accuracy).evaluate()
     with torch.no_grad():
         preds = model(x)
     assert row["valid_loss"] == pytest.approx(gap_loss(preds, y).item(), abs=1e-6)
@@ -167,45 +157,20 @@ def test_mini_learner_trains_with_pytorch_loaders():
     g = torch.Generator().manual_seed(0)
     loaders = (DataLoader(TensorDataset(x, y), batch_size=32, shuffle=True, generator=g),
                DataLoader(TensorDataset(vx, vy), batch_size=32))
-    history = MiniLearner(loaders, toy_model(), gap_loss, opt_func=torch.optim.SGD,
+    history = MiniLearner(pair(*loaders), toy_model(), gap_loss, opt_func=torch.optim.SGD,
                           metric=batch_accuracy).fit(8, 1.0)
     assert len(history) == 8
     assert history[-1]["valid_loss"] < history[0]["valid_loss"]
     assert history[-1]["batch_accuracy"] > 0.8
 
 
-@pytest.mark.parametrize(("args", "error", "match"), [
-    ((3, 0.1), None, None),
-    ((0, 0.1), ValueError, "n_epochs"),
-    ((2.0, 0.1), ValueError, "n_epochs"),
-    ((1, 0), ValueError, "lr must be"),
-    ((1, -1.0), ValueError, "lr must be"),
-    ((1, math.nan), ValueError, "lr must be"),
-])
-def test_fit_rejects_bad_arguments(args, error, match):
-    x, y = toy_data(40)
+def test_losses_keep_every_batch_and_the_last_smoothed_value_is_reported():
+    x, y = toy_data(64)
     loader = DataLoader(TensorDataset(x, y), batch_size=16)
-    mini = MiniLearner((loader, loader), toy_model(), gap_loss)
-    if error is None:
-        assert len(mini.fit(*args)) == 3
-    else:
-        with pytest.raises(error, match=match):
-            mini.fit(*args)
-
-
-def test_mini_learner_rejects_bad_construction():
-    x, y = toy_data(40)
-    loader = DataLoader(TensorDataset(x, y), batch_size=16)
-    with pytest.raises(TypeError, match="DataLoaders or a"):
-        MiniLearner(loader, toy_model(), gap_loss)
-    with pytest.raises(TypeError, match=r"nn\.Module"):
-        MiniLearner((loader, loader), lambda xb: xb.sum(1), gap_loss)
-    with pytest.raises(TypeError, match="loss_func"):
-        MiniLearner((loader, loader), toy_model(), "gap_loss")
-    with pytest.raises(ValueError, match="beta"):
-        MiniLearner((loader, loader), toy_model(), gap_loss, beta=1.0)
-    empty = DataLoader(TensorDataset(x[:0], y[:0]), batch_size=16)
-    with pytest.raises(ValueError, match="training loader yielded no batches"):
-        MiniLearner((empty, loader), toy_model(), gap_loss).fit(1, 0.1)
-    with pytest.raises(ValueError, match="validation loader yielded no batches"):
-        MiniLearner((loader, empty), toy_model(), gap_loss).fit(1, 0.1)
+    mini = MiniLearner(pair(loader, loader), toy_model(), gap_loss)
+    history = mini.fit(2, 0.5)
+    assert len(mini.losses) == 8
+    smooth = 0.0
+    for loss in mini.losses:
+        smooth = 0.98 * smooth + 0.02 * loss
+    assert history[-1]["train_loss"] == pytest.approx(smooth / (1 - 0.98**8), rel=1e-5)
