@@ -344,3 +344,34 @@ def plot_smoothing(raw: Sequence[float], smoothed: Sequence[float],
     ax.grid(alpha=0.3)
     ax.legend(fontsize=9)
     plt.show()
+
+
+# --- notebook 05 ---
+
+
+def show_panels(images: Sequence[Image] | torch.Tensor, titles: Sequence[str] | None = None,
+                ncols: int = 6, suptitle: str | None = None, signed: bool = False,
+                fontsize: float = 11, width: float = 9.5) -> None:
+    """28x28 images (or rows of 784 values) in rows of ``ncols``, legible at GitHub's ~900 px.
+
+    The figure is ``width`` inches wide whatever ``ncols`` is, and titles are ``fontsize`` points
+    (each row gets the height its titles need). ``signed=True`` draws weights rather than digits:
+    red where a value is positive, blue where it is negative, each panel on its own symmetric
+    scale.
+    """
+    arrays = [_as_image(img) for img in images]
+    size = width / min(ncols, len(arrays))
+    lines = max((t.count("\n") + 1 for t in titles), default=0) if titles is not None else 0
+    aspect = 1.15 + lines * 2.2 * fontsize / 72 / size  # room for the title lines above each
+
+    def draw(i: int, ax: plt.Axes) -> None:
+        kw = {}
+        if signed:
+            lim = float(np.abs(arrays[i]).max()) or 1.0
+            kw = {"cmap": "bwr", "vmin": -lim, "vmax": lim}
+        _draw(ax, arrays[i], **kw)
+        if titles is not None:
+            ax.set_title(titles[i], fontsize=fontsize)
+
+    with plt.rc_context({"figure.titlesize": fontsize + 1}):
+        _grid(len(arrays), ncols, size, aspect, suptitle, draw)
