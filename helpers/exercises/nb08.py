@@ -153,6 +153,8 @@ _LINE_NOTES = {
 
 
 def _check_line(answer):
+    if is_placeholder(answer):
+        raise NotAttempted
     if isinstance(answer, str) and answer.strip().isdigit():
         answer = int(answer.strip())
     if isinstance(answer, bool) or not isinstance(answer, int):
@@ -190,6 +192,8 @@ _SORTED_NOTES = {
 
 
 def _check_sorted(answer):
+    if is_placeholder(answer):
+        raise NotAttempted
     if not isinstance(answer, str) or answer.strip().lower() not in ("a", "b", "c"):
         raise Wrong(f"answer with one letter, \"a\", \"b\" or \"c\" (you gave {answer!r})")
     choice = answer.strip().lower()
