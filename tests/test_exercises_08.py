@@ -112,7 +112,7 @@ def test_both_decision_rules_pass(answer):
     assert nb08.decide.evaluate(answer).status == "correct"
 
 
-@pytest.mark.parametrize("answer", [5, "5", " 5 "])
+@pytest.mark.parametrize("answer", [5, "5", " 5 ", "line 5"])
 def test_line_answer_as_number_or_text(answer):
     assert nb08.which_line.evaluate(answer).status == "correct"
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import torch
 
 from helpers.exercises import (
@@ -155,8 +157,9 @@ _LINE_NOTES = {
 def _check_line(answer):
     if is_placeholder(answer):
         raise NotAttempted
-    if isinstance(answer, str) and answer.strip().isdigit():
-        answer = int(answer.strip())
+    if isinstance(answer, str):
+        found = re.fullmatch(r"\s*(?:line\s*)?(\d+)\s*", answer, flags=re.IGNORECASE)
+        answer = int(found.group(1)) if found else answer
     if isinstance(answer, bool) or not isinstance(answer, int):
         raise Wrong(f"answer with a line number from 1 to 15, such as 7 (you gave {answer!r})")
     if answer == 5:
