@@ -1,4 +1,4 @@
-"""Notebook 07's training loop with bug switches: off, it must be notebook 03's ``train_epoch``;
+"""Notebook 08's training loop with bug switches: off, it must be notebook 03's ``train_epoch``;
 each switch, on, must put back exactly the bug the notebook says it does.
 
 The loop (``new_params`` and ``fit``) is taken from the notebook's code cells and run on small
