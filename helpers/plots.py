@@ -17,13 +17,18 @@ from matplotlib.ticker import MaxNLocator
 
 __all__ = [
     "STEPS",
+    "loss_surface",
     "pixel_grid",
     "plot_curves",
     "plot_function",
+    "plot_smoothing",
     "show_digit",
     "show_digits",
+    "show_panels",
     "show_weights",
+    "sigmoid_histograms",
     "training_loop",
+    "weight_snapshots",
 ]
 
 Image = torch.Tensor | np.ndarray
