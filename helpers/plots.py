@@ -266,6 +266,7 @@ def loss_surface(loss: Callable[[torch.Tensor], torch.Tensor], xlim: tuple[float
     ax.tick_params(labelsize=9)
     if title:
         ax.set_title(title, fontsize=11)
+    plt.show()
 
 
 # --- notebook 03 ---
@@ -317,6 +318,7 @@ def weight_snapshots(snapshots: Mapping[str, torch.Tensor | np.ndarray],
     if suptitle:
         fig.suptitle(suptitle, fontsize=11)
     fig.tight_layout()
+    plt.show()
 
 
 # --- notebook 04 ---
