@@ -259,7 +259,7 @@ def show_feature_maps(kernels: Sequence[Image], maps: Sequence[Image],
                       titles: Sequence[str], size: float = 2.0) -> None:
     """Filters in the top row (red positive, blue negative) and the feature map each one
     produces in the row below, on the same colour rule."""
-    if not (len(kernels) == len(maps) == len(titles)) or not kernels:
+    if not (len(kernels) == len(maps) == len(titles)) or len(kernels) == 0:
         raise ValueError("give as many kernels, maps and titles, at least one of each")
     n = len(kernels)
     fig, axes = plt.subplots(2, n, figsize=(min(size * n, 10.0), min(size * n, 10.0) / n * 2.1),
