@@ -309,19 +309,23 @@ def conv_positions(n: int, settings: Sequence[tuple[int, int]], kernel_size: int
     plt.show()
 
 
-def plot_histograms(values: Mapping[str, torch.Tensor], bins: int = 60,
+def plot_histograms(panels: Mapping[str, Mapping[str, torch.Tensor]], bins: int = 60,
                     xlabel: str = "value", size: float = 4.5) -> None:
-    """One histogram per named tensor, side by side, each titled with its mean and std."""
-    if not values:
-        raise ValueError("no values to plot")
-    fig, axes = plt.subplots(1, len(values), figsize=(min(size * len(values), 10.0), 3.0),
+    """Side-by-side panels, each titled, each overlaying the histograms of a few named tensors
+    (outlines, counts on a log scale so that rare values stay visible)."""
+    if not panels or not all(panels.values()):
+        raise ValueError("give at least one panel, each with at least one tensor")
+    fig, axes = plt.subplots(1, len(panels), figsize=(min(size * len(panels), 10.0), 3.2),
                              squeeze=False)
-    for ax, (label, v) in zip(axes[0], values.items(), strict=True):
-        v = v.detach().float().flatten().cpu()
-        ax.hist(v.numpy(), bins=bins, color="#4e79a7")
-        ax.set_title(f"{label}\nmean {v.mean():.2f}, std {v.std():.2f}", fontsize=10)
+    for ax, (title, values) in zip(axes[0], panels.items(), strict=True):
+        for label, v in values.items():
+            v = v.detach().float().flatten().cpu()
+            ax.hist(v.numpy(), bins=bins, histtype="step", linewidth=1.5, log=True,
+                    label=f"{label}: mean {v.mean():.2f}, std {v.std():.2f}")
+        ax.set_title(title, fontsize=10)
         ax.set_xlabel(xlabel)
-    axes[0, 0].set_ylabel("count")
+        ax.legend(fontsize=8)
+    axes[0, 0].set_ylabel("count (log scale)")
     fig.tight_layout()
     plt.show()
 

@@ -49,9 +49,14 @@ def test_conv_positions_counts_windows(shown):
 
 
 def test_plot_histograms_titles_mean_and_std(shown):
-    assert plots.plot_histograms({"before": torch.randn(1000) * 3 + 2,
-                                  "after": torch.randn(1000)}) is None
-    assert "mean" in shown[0].axes[0].get_title()
+    assert plots.plot_histograms({"before": {"a": torch.randn(1000) * 3 + 2,
+                                             "b": torch.randn(1000) - 1},
+                                  "after": {"a": torch.randn(1000)}}) is None
+    left, right = shown[0].axes
+    assert left.get_title() == "before" and len(left.patches) == 2 and len(right.patches) == 1
+    assert "mean" in left.get_legend().get_texts()[0].get_text()
+    with pytest.raises(ValueError):
+        plots.plot_histograms({"empty": {}})
 
 
 def test_plot_losses_vs_p(shown):
