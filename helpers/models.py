@@ -1,4 +1,5 @@
-"""Notebook 05's pieces: why layers need a nonlinearity, a small CNN, and how both are fed.
+"""Notebooks 05 and 06: why layers need a nonlinearity (05), how both nets are fed (05), and
+the small CNN with its training recipe (06).
 
 Each def and class here is defined, and explained, in a notebook cell tagged
 ``saved:helpers.models`` (``make export`` writes it

@@ -17,13 +17,19 @@ from matplotlib.ticker import MaxNLocator
 
 __all__ = [
     "STEPS",
+    "conv_positions",
+    "conv_window",
     "loss_surface",
     "pixel_grid",
     "plot_curves",
     "plot_function",
+    "plot_histograms",
+    "plot_losses_vs_p",
+    "plot_schedule",
     "plot_smoothing",
     "show_digit",
     "show_digits",
+    "show_feature_maps",
     "show_panels",
     "show_weights",
     "sigmoid_histograms",
@@ -382,3 +388,157 @@ def show_panels(images: Sequence[Image] | torch.Tensor, titles: Sequence[str] | 
 
     with plt.rc_context({"figure.titlesize": fontsize + 1}):
         _grid(len(arrays), ncols, size, aspect, suptitle, draw)
+
+
+# --- notebook 06 ---
+
+
+def _annotate(ax: plt.Axes, values: np.ndarray, fmt: str = "{:g}") -> None:
+    """Write each value in its cell, dark on light cells and light on dark ones."""
+    lim = float(np.abs(values).max()) or 1.0
+    for (r, c), v in np.ndenumerate(values):
+        ax.text(c, r, fmt.format(v), ha="center", va="center", fontsize=9,
+                color="white" if abs(v) > 0.6 * lim else "black")
+
+
+def conv_window(image: Image, kernel: Image, output: Image, row: int, col: int,
+                size: float = 9.0) -> None:
+    """One step of a convolution: the 3x3 window of ``image`` at (row, col), the ``kernel``,
+    and the ``output`` map with the one value that window produces outlined."""
+    from matplotlib.patches import Rectangle
+
+    img, ker, out = (np.asarray(_as_image(a), dtype=float) for a in (image, kernel, output))
+    kh, kw = ker.shape
+    fig, axes = plt.subplots(1, 3, figsize=(size, size * 0.4),
+                             gridspec_kw={"width_ratios": [img.shape[1], kw + 1, out.shape[1]]})
+    panels = [(img, "image", (row, col, kh, kw)), (ker, "filter", None),
+              (out, "output", (row, col, 1, 1))]
+    for ax, (values, title, box) in zip(axes, panels, strict=True):
+        lim = float(np.abs(values).max()) or 1.0
+        ax.imshow(values, cmap="bwr" if values.min() < 0 else "Greys", vmin=-lim if
+                  values.min() < 0 else 0, vmax=lim)
+        _annotate(ax, values)
+        if box is not None:
+            r, c, h, w = box
+            ax.add_patch(Rectangle((c - 0.5, r - 0.5), w, h, fill=False, edgecolor="#f28e2b",
+                                   linewidth=3))
+        ax.set_xticks([])
+        ax.set_yticks([])
+        ax.set_title(title, fontsize=11)
+    fig.suptitle(f"window at row {row}, column {col}: multiply cell by cell, then add up",
+                 fontsize=11)
+    fig.tight_layout()
+    plt.show()
+
+
+def show_feature_maps(kernels: Sequence[Image], maps: Sequence[Image],
+                      titles: Sequence[str], size: float = 2.0) -> None:
+    """Filters in the top row (red positive, blue negative) and the feature map each one
+    produces in the row below, on the same colour rule."""
+    if not (len(kernels) == len(maps) == len(titles)) or len(kernels) == 0:
+        raise ValueError("give as many kernels, maps and titles, at least one of each")
+    n = len(kernels)
+    fig, axes = plt.subplots(2, n, figsize=(min(size * n, 10.0), min(size * n, 10.0) / n * 2.1),
+                             squeeze=False)
+    for i in range(n):
+        for ax, values, label in ((axes[0, i], kernels[i], titles[i]),
+                                  (axes[1, i], maps[i], "its feature map")):
+            arr = _as_image(values)
+            lim = float(np.abs(arr).max()) or 1.0
+            _draw(ax, arr, None, cmap="bwr", vmin=-lim, vmax=lim)
+            ax.set_title(label, fontsize=9)
+    fig.tight_layout()
+    plt.show()
+
+
+def conv_positions(n: int, settings: Sequence[tuple[int, int]], kernel_size: int = 3,
+                   size: float = 3.2) -> None:
+    """Where a ``kernel_size`` filter lands on an n x n image, for each (stride, padding) in
+    ``settings``: image cells grey, padding white, a dot at the centre of every window, the
+    first window outlined."""
+    from matplotlib.patches import Rectangle
+
+    fig, axes = plt.subplots(1, len(settings), figsize=(min(size * len(settings), 10.0), size),
+                             squeeze=False)
+    for ax, (stride, padding) in zip(axes[0], settings, strict=True):
+        full = n + 2 * padding
+        for r in range(full):
+            for c in range(full):
+                inside = padding <= r < padding + n and padding <= c < padding + n
+                ax.add_patch(Rectangle((c, r), 1, 1, facecolor="#cccccc" if inside else "white",
+                                       edgecolor="#888888", linewidth=0.8,
+                                       linestyle="-" if inside else "--"))
+        starts = range(0, full - kernel_size + 1, stride)
+        for r in starts:
+            for c in starts:
+                ax.plot(c + kernel_size / 2, r + kernel_size / 2, "o", color="#f28e2b",
+                        markersize=6)
+        ax.add_patch(Rectangle((0, 0), kernel_size, kernel_size, fill=False,
+                               edgecolor="#b35900", linewidth=2.5))
+        out = len(starts)
+        ax.set_title(f"stride {stride}, padding {padding}: {n}x{n} -> {out}x{out}", fontsize=10)
+        ax.set_xlim(-0.2, full + 0.2)
+        ax.set_ylim(full + 0.2, -0.2)
+        ax.set_aspect("equal")
+        ax.axis("off")
+    fig.tight_layout()
+    plt.show()
+
+
+def plot_histograms(panels: Mapping[str, Mapping[str, torch.Tensor]], bins: int = 60,
+                    xlabel: str = "value", size: float = 4.5) -> None:
+    """Side-by-side panels, each titled, each overlaying the histograms of a few named tensors
+    (outlines, counts on a log scale so that rare values stay visible)."""
+    if not panels or not all(panels.values()):
+        raise ValueError("give at least one panel, each with at least one tensor")
+    fig, axes = plt.subplots(1, len(panels), figsize=(min(size * len(panels), 10.0), 3.2),
+                             squeeze=False)
+    for ax, (title, values) in zip(axes[0], panels.items(), strict=True):
+        for label, v in values.items():
+            v = v.detach().float().flatten().cpu()
+            ax.hist(v.numpy(), bins=bins, histtype="step", linewidth=1.5, log=True,
+                    label=f"{label}: mean {v.mean():.2f}, std {v.std():.2f}")
+        ax.set_title(title, fontsize=10)
+        ax.set_xlabel(xlabel)
+        ax.legend(fontsize=8)
+    axes[0, 0].set_ylabel("count (log scale)")
+    fig.tight_layout()
+    plt.show()
+
+
+def plot_losses_vs_p(losses: Mapping[str, Callable[[torch.Tensor], torch.Tensor]],
+                     ymax: float = 5.0, xlabel: str = "p, the predicted probability of the "
+                     "right answer") -> None:
+    """Each loss as a function of p in (0, 1]: how much an image costs when the model gives
+    the right answer probability p."""
+    if not losses:
+        raise ValueError("no losses to plot")
+    _, ax = plt.subplots(figsize=(6, 3.4))
+    p = torch.linspace(0.005, 1.0, 400)
+    for label, f in losses.items():
+        ax.plot(p.numpy(), f(p).detach().numpy(), label=label)
+    ax.set_ylim(0, ymax)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel("loss")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=9)
+    plt.show()
+
+
+def plot_schedule(lrs: Sequence[float], moms: Sequence[float], title: str | None = None) -> None:
+    """A one-cycle schedule: learning rate (left) and momentum (right) at each batch."""
+    if len(lrs) != len(moms) or not lrs:
+        raise ValueError("give one learning rate and one momentum per batch")
+    fig, (left, right) = plt.subplots(1, 2, figsize=(9, 3.0))
+    steps = np.arange(1, len(lrs) + 1)
+    left.plot(steps, [float(v) for v in lrs], color="#f28e2b")
+    left.set_ylabel("learning rate")
+    right.plot(steps, [float(v) for v in moms], color="#4e79a7")
+    right.set_ylabel("momentum")
+    for ax in (left, right):
+        ax.set_xlabel("batch")
+        ax.grid(alpha=0.3)
+    if title:
+        fig.suptitle(title, fontsize=11)
+    fig.tight_layout()
+    plt.show()

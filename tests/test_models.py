@@ -1,4 +1,4 @@
-"""helpers.models: the collapse of two linear layers, and the small CNN of notebook 05."""
+"""helpers.models: the collapse of two linear layers, and the small CNN of notebook 06."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from helpers.models import CnnRecipe, collapse_linears, conv_block, small_cnn
 #   conv 16 -> 32: 32 * 16 * 3 * 3 = 4608   batch norm 2 * 32 = 64
 #   conv 32 -> 64: 64 * 32 * 3 * 3 = 18432  batch norm 2 * 64 = 128
 #   linear 64 * 4 * 4 -> 1: 1024 + 1 = 1025
-SMALL_CNN_PARAMS = 144 + 32 + 4608 + 64 + 18432 + 128 + 1025  # = 24433, as notebook 05 says
+SMALL_CNN_PARAMS = 144 + 32 + 4608 + 64 + 18432 + 128 + 1025  # = 24433, as notebook 06 says
 
 
 @pytest.fixture(autouse=True)
@@ -118,7 +118,7 @@ def test_small_cnn_learns_a_toy_task():
 
 
 def test_one_logit_bce_is_two_class_cross_entropy():
-    """What notebook 05 states: softmax over logits (0, z) is sigmoid(z), so the losses agree."""
+    """What notebook 06 states: softmax over logits (0, z) is sigmoid(z), so the losses agree."""
     torch.manual_seed(4)
     z = torch.randn(50) * 3
     y = torch.randint(0, 2, (50,))
