@@ -54,6 +54,7 @@ lint: $(STAMP)
 benchmark: $(STAMP)
 	$(PY) benchmarks/data_load.py
 	$(PY) benchmarks/cnn_vs_resnet.py
+	$(PY) benchmarks/all_digits.py
 
 lock: $(STAMP)
 	@{ sed -n '1,2p' constraints.txt; $(PY) -m pip freeze --exclude-editable; } > constraints.new

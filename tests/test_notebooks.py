@@ -82,9 +82,12 @@ def test_every_question_has_an_answer(nb):
 
 def test_no_samuel_seven_steps(nb):
     """The seven-step list is fastbook's formulation; Samuel described weight adjustment."""
+    from tests.conftest import ROOT
+
     name, book = nb
-    text = "".join(_text(c) for c in book["cells"])
-    assert not re.search(r"Samuel's seven|Samuel's 7", text), name
+    for label, text in ((name, "".join(_text(c) for c in book["cells"])),
+                        ("README.md", (ROOT / "README.md").read_text())):
+        assert not re.search(r"Samuel's seven|Samuel's 7", text), label
 
 
 def test_committed_executed_and_clean(nb):
