@@ -147,8 +147,8 @@ def training_loop(highlight: str | None = None, size: float = 7.5) -> None:
     ax.annotate("", xy=(1.5, 0.7), xytext=(3.1, 0.0),
                 arrowprops={**arrow, "connectionstyle": "arc3,rad=-0.3"})
     ax.annotate("", xy=(6.85, 0.0), xytext=(4.4, 0.0), arrowprops=arrow)
-    ax.text(5.6, -0.12, "good enough?", fontsize=8, color="#555555", ha="center", va="top")
-    ax.text(2.0, 0.2, "next batch", fontsize=8, color="#555555", ha="right")
+    ax.text(5.6, -0.12, "good enough?", fontsize=9, color="#555555", ha="center", va="top")
+    ax.text(2.0, 0.2, "next batch", fontsize=9, color="#555555", ha="right")
     ax.set_xlim(-0.8, 8.3)
     ax.set_ylim(-0.5, 1.45)
     ax.axis("off")
@@ -173,7 +173,7 @@ def plot_function(f: Callable[[torch.Tensor], torch.Tensor], xmin: float = -2.0,
         ax.plot(x.numpy(), (height + slope * (x - at)).numpy(), "--",
                 label=f"tangent at x={tangent_at:g} (slope {slope:.2f})")
         ax.plot([at], [height], "o", color="C3")
-        ax.legend(fontsize=8)
+        ax.legend(fontsize=9)
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
     if title:
@@ -200,7 +200,7 @@ def plot_curves(curves: Mapping[str, Sequence[float]], xlabel: str = "epoch",
     if title:
         ax.set_title(title)
     ax.grid(alpha=0.3)
-    ax.legend(fontsize=8)
+    ax.legend(fontsize=9)
     plt.show()
 
 
@@ -500,7 +500,7 @@ def plot_histograms(panels: Mapping[str, Mapping[str, torch.Tensor]], bins: int 
                     label=f"{label}: mean {v.mean():.2f}, std {v.std():.2f}")
         ax.set_title(title, fontsize=10)
         ax.set_xlabel(xlabel)
-        ax.legend(fontsize=8)
+        ax.legend(fontsize=9)
     axes[0, 0].set_ylabel("count (log scale)")
     fig.tight_layout()
     plt.show()
