@@ -142,7 +142,7 @@ def training_loop(highlight: str | None = None, size: float = 7.5) -> None:
     for a, b in pairwise(STEPS[:5]):
         ax.annotate("", xy=(where[b][0] - 0.65, 1.0), xytext=(where[a][0] + 0.65, 1.0),
                     arrowprops=arrow)
-    ax.annotate("", xy=(4.4, 0.0), xytext=(6.0, 0.7),
+    ax.annotate("", xy=(4.1, 0.33), xytext=(6.0, 0.7),
                 arrowprops={**arrow, "connectionstyle": "arc3,rad=-0.3"})
     ax.annotate("", xy=(1.5, 0.7), xytext=(3.1, 0.0),
                 arrowprops={**arrow, "connectionstyle": "arc3,rad=-0.3"})
