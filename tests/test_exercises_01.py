@@ -48,6 +48,8 @@ WRONG_ANSWERS = {
         (lambda images, ideal: (images - ideal).abs().amax(-1), "reduced only one axis"),
         (lambda images, ideal: (images - ideal).abs().flatten(1).max(-1),
          "returns the values AND their positions"),
+        (lambda images, ideal: (images - ideal).abs().max((-1, -2)),
+         "takes only one axis at a time"),
         (lambda images, ideal: (images - ideal).abs().amax((-1, -2)).squeeze(),
          "a batch of one image"),
     ],

@@ -118,7 +118,14 @@ def _reference_max(images: torch.Tensor, ideal: torch.Tensor) -> torch.Tensor:
 
 def _check_max(fn: Any) -> str:
     images, ideal = _IMAGES, _IDEAL
-    got = call(fn, images, ideal, name="max_distance")
+    try:
+        got = call(fn, images, ideal, name="max_distance")
+    except Wrong as err:
+        if "max() received an invalid combination" in str(err):
+            raise Wrong("`.max` takes only one axis at a time (and then returns the values AND "
+                        "their positions); to reduce several axes at once, as `.mean((-1, -2))` "
+                        "does, use `.amax((-1, -2))`") from None
+        raise
     if isinstance(got, tuple) and hasattr(got, "indices"):
         raise Wrong("`max(dim)` returns the values AND their positions; use "
                     "`.amax((-1, -2))`, which gives the values only")
@@ -147,7 +154,8 @@ def _check_max(fn: Any) -> str:
 max_distance = Exercise(
     "01", "max_distance",
     "Write `max_distance(images, ideal)`: for each image of a stack, the largest absolute "
-    "difference between any of its pixels and the ideal (one number per image).",
+    "difference between one of its pixels and the same pixel of the ideal (one number per "
+    "image).",
     _check_max,
     "Like `l1_distance`, but take the largest value instead of the mean: `.amax((-1, -2))`.",
     "def max_distance(images, ideal):\n    return (images - ideal).abs().amax((-1, -2))\n\n"
