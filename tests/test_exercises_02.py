@@ -23,6 +23,12 @@ def own_h(fn, x, h):
     return (fn(x + h) - fn(x - h)) / (2 * h)
 
 
+def autograd_slope(fn, x, h):
+    x = torch.tensor(x, requires_grad=True)
+    fn(x).backward()
+    return x.grad.item()
+
+
 def no_return(fn, x, h):
     (fn(x + h) - fn(x - h)) / (2 * h)
 
@@ -87,7 +93,8 @@ WRONG_ANSWERS = {
         (forward_difference, "forward"),
         (over_h, "twice too large"),
         (not_divided, "divide it by the distance"),
-        (own_h, "use the h you are given"),
+        (own_h, "with the h you are given"),
+        (autograd_slope, "what autograd"),
         (no_return, "forget to `return`"),
         (lambda fn, x, h: [fn(x + h), fn(x - h)], "should return a number"),
     ],
@@ -111,6 +118,7 @@ WRONG_ANSWERS = {
     ],
     "which_loop": [
         ("b", "never clears `.grad`"),
+        ("B", "swings back up"),
         ("c", "fails loudly"),
         ("d", "one letter"),
     ],

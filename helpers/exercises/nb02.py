@@ -41,8 +41,9 @@ def _check_slope(fn):
         "so divide by 2 * h",
         f(x + h) - f(x - h): "that is the change in fn, not the slope: divide it by the distance "
         "2 * h between the two points",
-        3.0: "that is the exact slope of x**3 at 1, but with h = 0.1 the central difference gives "
-        "3.01: use the h you are given, not one of your own",
+        3.0: "that is the exact slope of x**3 at 1 (what autograd, or a much smaller h, gives); "
+        "the task is the central-difference estimate with the h you are given, which for "
+        "h = 0.1 is 3.01",
     }
     for value, message in mistakes.items():
         if abs(got - value) < 1e-6 and abs(got - 3.01) > 1e-6:
@@ -125,9 +126,10 @@ def _one_step(fn, lr):
     if lr != 1 and moved_by([-g for g in grads]):
         raise Wrong("you subtracted the whole gradient: scale it by the learning rate `lr`")
     if not moved_by([-lr * g for g in grads]):
-        raise Wrong("your parameters moved, but not by -lr * gradient: for example "
-                    f"{before[0].tolist()} became {after[0].tolist()}, where "
-                    f"{(before[0] - lr * grads[0]).tolist()} is expected")
+        raise Wrong(f"with lr = {lr} your parameters moved, but not by -lr * gradient: "
+                    f"{before[0].tolist()}, whose gradient is {grads[0].tolist()}, became "
+                    f"{after[0].tolist()}, where {(before[0] - lr * grads[0]).tolist()} is "
+                    "expected")
     for p in params:
         if not p.requires_grad:
             raise Wrong("a parameter no longer requires grad, so the next `backward` could not "
@@ -208,9 +210,10 @@ big_step = Exercise(
 # --- 4. Which loop has the re-drawing bug? --------------------------------------------------------
 
 _WHICH_LOOP_WRONG = {
-    "b": "loop B draws its parameters once, before the loop, so it does learn. Its slip is "
-         "another one: it never clears `.grad`, so each step uses the sum of all the gradients so "
-         "far and the steps keep growing",
+    "b": "loop B draws its parameters once, before the loop, so each step builds on the last "
+         "and its loss does fall over the first steps. Its slip is another one: it never clears "
+         "`.grad`, so each step uses the sum of all the gradients so far; the steps keep growing, "
+         "and after its first steps down the loss swings back up",
     "c": "loop C draws its parameters once too. Its slip: `params = params - ...` under "
          "`torch.no_grad()` makes a new tensor that does not require grad, so the second "
          "`backward` raises an error. It fails loudly, not by quietly learning nothing",
@@ -230,12 +233,13 @@ def _check_which_loop(answer):
 
 which_loop = Exercise(
     "02", "which_loop",
-    "Say which of the loops A, B and C has this section's bug (a loss that never falls), "
-    "with a letter a, b or c.",
+    "Say which of the loops A, B and C has this section's bug (a loss that never falls, not even "
+    "over the first steps), with a letter a, b or c.",
     _check_which_loop,
     "Look for the line that draws random parameters: is it run once, or at every step?",
     "\"a\": loop A draws its parameters inside the loop, so every step starts from a new random "
-    "guess and the update it makes is thrown away at the next step. (B never clears `.grad`; C "
-    "replaces `params` by a tensor that no longer requires grad, so its second `backward` fails.)",
+    "guess and the update it makes is thrown away at the next step. (B never clears `.grad`, so "
+    "its loss falls at first and then swings back up; C replaces `params` by a tensor that no "
+    "longer requires grad, so its second `backward` fails.)",
     "a",
 )
