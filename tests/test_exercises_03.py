@@ -45,6 +45,10 @@ def counted(probs, targets):
     return ((probs > 0.5).float() == targets).float().sum()
 
 
+def at_or_above(probs, targets):
+    return ((probs >= 0.5).float() == targets).float().mean()
+
+
 def flat_accuracy(probs, targets):
     return ((probs > 0.5).float() == targets.flatten()).float().mean()
 
@@ -55,6 +59,25 @@ def not_zeroed(weights, bias, xb, yb, lr):
     with torch.no_grad():
         for p in (weights, bias):
             p -= lr * p.grad
+    return loss
+
+
+def zeroed_first(weights, bias, xb, yb, lr):
+    loss = gap_loss(linear_model(xb, weights, bias), yb)
+    loss.backward()
+    with torch.no_grad():
+        for p in (weights, bias):
+            p.grad.zero_()
+            p -= lr * p.grad
+    return loss
+
+
+def weights_only(weights, bias, xb, yb, lr):
+    loss = gap_loss(linear_model(xb, weights, bias), yb)
+    loss.backward()
+    with torch.no_grad():
+        weights -= lr * weights.grad
+        weights.grad.zero_()
     return loss
 
 
@@ -106,12 +129,15 @@ WRONG_ANSWERS = {
         (sigmoid_again, "called every image positive"),
         (counted, "use `.mean()` rather than `.sum()`"),
         (flat_accuracy, "(n, n) table"),
+        (at_or_above, "not `>= 0.5`"),
     ],
     "sgd_step": [
         (not_zeroed, "zero it after each step"),
         (tracked, "inside `with torch.no_grad():`"),
         (uphill, "stepped along the gradient"),
         (rebound, "the weights did not change"),
+        (zeroed_first, "*after* the step"),
+        (weights_only, "the bias did not"),
         (no_backward, "call `loss.backward()`"),
     ],
 }

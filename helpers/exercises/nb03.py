@@ -113,6 +113,11 @@ def _check_prob_accuracy(fn):
                     "floats with `.float()` before averaging")
     # a batch of one, right at the boundary: 0.5 is not above 0.5, so it votes for 0
     edge = call(fn, torch.tensor([[0.5]]), torch.tensor([[0.0]]), name="prob_accuracy")
+    if isinstance(edge, torch.Tensor) and edge.numel() == 1 and edge.float().item() == 0:
+        raise Wrong("right on the seven images, but an output of exactly 0.5 counted as a vote "
+                    "for the positive digit; like `batch_accuracy`, where a score of exactly 0 "
+                    "is not above 0, it is a vote for the negative one: use `> 0.5`, not "
+                    "`>= 0.5`")
     expect_close(edge, 1.0, "prob_accuracy of one image with p = 0.5 and target 0 (p > 0.5 "
                  "means positive, so 0.5 is a vote for 0)", tol=1e-6)
     return None
@@ -174,7 +179,7 @@ def _check_sgd_step(fn):
         raise Wrong("this exercise wants a function")
     lr = 0.5
     w, b, xb, yb = _problem()
-    w0 = w.detach().clone()
+    w0, b0 = w.detach().clone(), b.detach().clone()
     try:
         fn(w, b, xb, yb, lr)
         fn(w, b, xb, yb, lr)
@@ -191,9 +196,13 @@ def _check_sgd_step(fn):
     except Exception as err:  # the learner's code
         raise Wrong(f"sgd_step raised {type(err).__name__}: {err}") from None
     if torch.equal(w.detach(), w0):
-        raise Wrong("the weights did not change: `weights = weights - ...` only makes a new "
-                    "local tensor; change the parameter itself with `-=` (inside "
-                    "`torch.no_grad()`)")
+        raise Wrong("the weights did not change. Either the step used a gradient that was "
+                    "already zero (zero `.grad` *after* the step, not before it), or "
+                    "`weights = weights - ...` made a new local tensor; change the parameter "
+                    "itself with `-=` (inside `torch.no_grad()`)")
+    if torch.equal(b.detach(), b0):
+        raise Wrong("the weights moved but the bias did not: step every parameter, the bias "
+                    "as well as the weights")
     if not (w.requires_grad and w.is_leaf):
         raise Wrong("the weights no longer are a parameter that autograd tracks (a leaf with "
                     "requires_grad=True): update them in place under `torch.no_grad()`")
