@@ -115,6 +115,7 @@ def no_return(model, opt, train_batches, valid_batches):
 WRONG_ANSWERS = {
     "param_count": [
         (7840, "counts the weights only"),
+        (7841, "one bias per output"),
         (785, "every one of the 10 outputs"),
         (794, "every one of the 10 outputs"),
         (784 * 784, "(10, 784), not 784 by 784"),

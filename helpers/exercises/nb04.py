@@ -28,6 +28,8 @@ def _check_param_count(answer) -> str:
         raise Wrong(f"give a whole number, such as 123, not {type(answer).__name__}")
     if answer == 7840:
         raise Wrong("7840 counts the weights only: each of the 10 outputs has a bias too")
+    if answer == 7841:
+        raise Wrong("7841 gives the layer a single bias; it has one bias per output, 10 in all")
     if answer in (794, 785):
         raise Wrong(f"{answer} is about one output's worth: every one of the 10 outputs has its "
                     "own 784 weights (a weight matrix of shape (10, 784)) and its own bias")
