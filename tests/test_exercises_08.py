@@ -51,7 +51,7 @@ def _step_no_lr(params, lr):
 WRONG_ANSWERS = {
     "targets": [
         (lambda labels, positive: (labels == positive).float(), "silently broadcasts"),
-        (lambda labels, positive: (labels == positive).unsqueeze(1), "True/False"),
+        (lambda labels, positive: (labels == positive).unsqueeze(1), "refuses to subtract"),
         (lambda labels, positive: (2 - (labels == positive).long()).float().unsqueeze(1),
          "take the values [1.0, 2.0]"),
         (lambda labels, positive: (labels != positive).float().unsqueeze(1), "reversed"),
@@ -88,6 +88,7 @@ WRONG_ANSWERS = {
     "decide": [
         (lambda s: s > 0.5, "compared the raw score with 0.5"),
         (lambda s: s.sigmoid(), "probabilities"),
+        (lambda s: s, "those are scores"),
         (lambda s: s.sigmoid() > 0, "always above 0"),
         (lambda s: s < 0, "reversed"),
         (lambda s: (s > 0).squeeze(1), "keep the scores' shape"),

@@ -33,8 +33,9 @@ def _check_targets(fn):
                         "with shapes (n, 1) and (n,) silently broadcasts to an (n, n) table: "
                         "add `.unsqueeze(1)`")
         if got.dtype == torch.bool:
-            raise Wrong("your targets are True/False; the loss does arithmetic with them "
-                        "(`1 - probs`, `targets == 1`), so turn them into numbers with `.float()`")
+            raise Wrong("your targets are True/False; the loss subtracts them from the "
+                        "probabilities (`sigmoid - targets` in `gap_loss`), and PyTorch refuses "
+                        "to subtract a True/False tensor. Turn them into numbers with `.float()`")
         if not got.dtype.is_floating_point:
             raise Wrong(f"your targets are integers ({got.dtype}); the loss compares them with "
                         "probabilities, so make them floats with `.float()`")
@@ -341,8 +342,12 @@ def _check_decide(fn):
                     f"{tuple(expected.shape)}, one decision per image")
     values = set(got.detach().flatten().tolist())
     if not values <= {0, 1}:
-        raise Wrong(f"{name} returned numbers such as {sorted(values)[1]:.3g}, not decisions: "
-                    "those are probabilities; compare them with 0.5 to decide")
+        example = next(v for v in sorted(values) if v not in (0, 1))
+        if all(0 <= v <= 1 for v in values):
+            raise Wrong(f"{name} returned numbers such as {example:.3g}, not decisions: "
+                        "those are probabilities; compare them with 0.5 to decide")
+        raise Wrong(f"{name} returned numbers such as {example:.3g}, not decisions: those are "
+                    "scores, not True/False. Compare the score with 0 (or its sigmoid with 0.5)")
     got_b = got.detach().bool()
     if torch.equal(got_b, scores > 0.5):
         raise Wrong("you compared the raw score with 0.5. The score 0.3 means probability "
