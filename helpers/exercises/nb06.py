@@ -57,15 +57,17 @@ def _check_conv(answer) -> None:
         return None
     if torch.equal(answer, _slide(CONV_IMAGE, CONV_KERNEL.flip(0, 1))):
         raise Wrong("you flipped the filter first, as a textbook convolution does; PyTorch's "
-                    "conv2d (and every deep-learning library) does not flip: lay the filter on "
-                    "the window as it is written and multiply matching cells")
+                    "conv2d (like the other widely used deep-learning libraries) does not "
+                    "flip: lay the filter on the window as it is written and multiply matching "
+                    "cells")
     if torch.equal(answer, CONV_ANSWER.T):
         raise Wrong("rows and columns are swapped: the first row of the result comes from "
                     "windows along the image's first rows, moving right")
     wrong = [(i, j) for i in range(3) for j in range(3) if answer[i, j] != CONV_ANSWER[i, j]]
     i, j = wrong[0]
     window = CONV_IMAGE[i:i + 2, j:j + 2].int().tolist()
-    raise Wrong(f"{len(wrong)} of the 9 values are off; for example the one at row {i}, "
+    verb = "is" if len(wrong) == 1 else "are"
+    raise Wrong(f"{len(wrong)} of the 9 values {verb} off; for example the one at row {i}, "
                 f"column {j} (counting from 0) is {answer[i, j].item():g}: its window is "
                 f"{window}; multiply it cell by cell with the filter and add the four products")
 
@@ -173,8 +175,8 @@ def _check_params(fn) -> None:
             raise Wrong(f"{text}: you left out the biases; with bias=True each filter (each "
                         f"output channel) has one, {n_out} in all")
         if not bias and got == weights + n_out:
-            raise Wrong(f"{text}: with bias=False (as in conv_block) there are no biases to "
-                        "count")
+            raise Wrong(f"{text}: with bias=False there are no biases to count (the CNN "
+                        "below builds its convolutions that way)")
         if n_in > 1 and got in {n_out * k * k + (n_out if bias else 0), n_out * k * k}:
             raise Wrong(f"{text}: you forgot the input channels; each filter has one {k}x{k} "
                         f"slice per input channel, {n_in} x {k} x {k} weights")
