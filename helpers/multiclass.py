@@ -79,7 +79,7 @@ def evaluate(model, images, classes, batch_size=1000):
 
 
 def fit_one_cycle(model, train, valid, epochs, lr, batch_size=256, pad=2):
-    """Train ``model`` on shifted training images with SGD, momentum and a one-cycle schedule.
+    """Train ``model`` on shifted images: SGD with momentum, one-cycle schedule, label smoothing.
 
     ``train`` and ``valid`` are (images, classes); prints and returns (validation loss,
     validation accuracy) after each epoch.
@@ -97,7 +97,7 @@ def fit_one_cycle(model, train, valid, epochs, lr, batch_size=256, pad=2):
         for step in range(steps):
             idx = order[step * batch_size:(step + 1) * batch_size]
             logits = model(random_shift(images[idx], pad))  # predict
-            loss = cross_entropy(logits, classes[idx])  # loss
+            loss = F.cross_entropy(logits, classes[idx], label_smoothing=0.1)  # loss
             loss.backward()  # gradient
             opt.step()  # step
             opt.zero_grad()
