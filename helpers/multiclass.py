@@ -63,10 +63,13 @@ def random_shift(images, pad=2):
 
 
 def digit_cnn(channels=(16, 32, 64, 128)):
-    """Four conv_blocks (28 -> 14 -> 7 -> 4 -> 2 pixels), then a linear layer: ten scores."""
+    """A 5x5 stride-2 first layer and three conv_blocks (28 -> 14 -> 7 -> 4 -> 2 pixels), then
+    a linear layer: ten scores."""
     c1, c2, c3, c4 = channels
-    return nn.Sequential(conv_block(1, c1), conv_block(c1, c2), conv_block(c2, c3),
-                         conv_block(c3, c4), nn.Flatten(), nn.Linear(c4 * 2 * 2, 10))
+    first = nn.Sequential(nn.Conv2d(1, c1, kernel_size=5, stride=2, padding=2, bias=False),
+                          nn.BatchNorm2d(c1), nn.ReLU())
+    return nn.Sequential(first, conv_block(c1, c2), conv_block(c2, c3), conv_block(c3, c4),
+                         nn.Flatten(), nn.Linear(c4 * 2 * 2, 10))
 
 
 def evaluate(model, images, classes, batch_size=1000):
