@@ -1,126 +1,120 @@
-"""From one output to ten: softmax, cross-entropy and the tools to judge a k-class model.
+"""From one output to ten: softmax, cross-entropy, a small CNN for all ten digits and its training.
 
 Each function here is defined, and explained, in a notebook 07 cell tagged
-``saved:helpers.multiclass`` (``make export`` writes it
-here); tests/test_shared_code.py checks the two are the same code, and
-tests/test_multiclass.py checks them against PyTorch's own functions.
+``saved:helpers.multiclass`` (``make export`` writes it here); tests/test_shared_code.py checks
+the two are the same code, tests/test_multiclass.py checks them against PyTorch's own functions,
+and benchmarks/all_digits.py times the CNN recipe.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 import torch
+import torch.nn.functional as F
+from torch import nn
+
+from helpers.models import conv_block
 
 __all__ = [
     "confusion_matrix",
     "cross_entropy",
+    "digit_cnn",
+    "evaluate",
+    "fit_one_cycle",
     "log_softmax",
-    "most_confused",
     "multiclass_accuracy",
-    "pad_crop",
+    "random_shift",
     "softmax",
 ]
 
 
-def softmax(logits: torch.Tensor, dim: int = -1) -> torch.Tensor:
-    """Scores to probabilities along ``dim``: exponentiate, then divide by the sum.
-
-    The largest score is subtracted first. That changes no result (the common factor cancels
-    in the division) but keeps ``exp`` from overflowing to ``inf`` on large scores.
-    """
-    shifted = logits - logits.amax(dim=dim, keepdim=True).detach()  # a constant shift
-    exps = shifted.exp()
+def softmax(logits, dim=-1):
+    """Scores to probabilities along ``dim``: subtract the largest, exponentiate, divide."""
+    exps = (logits - logits.amax(dim=dim, keepdim=True)).exp()
     return exps / exps.sum(dim=dim, keepdim=True)
 
 
-def log_softmax(logits: torch.Tensor, dim: int = -1) -> torch.Tensor:
-    """``log(softmax(logits))`` computed without ever taking the log of a rounded-off 0.
-
-    log(e^x_i / sum_j e^x_j) = x_i - log(sum_j e^x_j); the sum is taken after subtracting the
-    largest score (the log-sum-exp trick), so it lies between 1 and k and its log is safe.
-    """
-    shifted = logits - logits.amax(dim=dim, keepdim=True).detach()
+def log_softmax(logits, dim=-1):
+    """log(softmax(logits)), computed without taking the log of a probability rounded to 0."""
+    shifted = logits - logits.amax(dim=dim, keepdim=True)
     return shifted - shifted.exp().sum(dim=dim, keepdim=True).log()
 
 
-def cross_entropy(logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
-    """Mean over the batch of -log(probability the model gives the right class).
+def cross_entropy(logits, targets):
+    """Mean over the batch of -log(probability given to the right class).
 
-    ``logits``: shape (n, k), one raw score per class for each of n items; ``targets``: shape
-    (n,), the right class of each item as an integer from 0 to k-1.
+    logits: (n, classes) scores; targets: (n,) class numbers.
     """
-    if logits.ndim != 2:
-        raise ValueError(f"logits must have shape (n, classes), not {tuple(logits.shape)}")
-    n, k = logits.shape
-    if targets.shape != (n,):
-        raise ValueError(f"targets must have shape ({n},), one class per row of logits "
-                         f"{tuple(logits.shape)}; got {tuple(targets.shape)}")
-    if targets.dtype.is_floating_point or targets.dtype == torch.bool:
-        raise TypeError(f"targets must be integer class numbers, not {targets.dtype}")
-    if n == 0:
-        raise ValueError("cross_entropy of an empty batch is undefined")
-    if targets.min() < 0 or targets.max() >= k:
-        raise ValueError(f"targets must lie in 0..{k - 1} for {k} classes; got "
-                         f"{int(targets.min())}..{int(targets.max())}")
-    picked = log_softmax(logits)[torch.arange(n, device=logits.device), targets]
+    log_probs = log_softmax(logits, dim=1)
+    picked = log_probs[torch.arange(len(targets)), targets]
     return -picked.mean()
 
 
-def multiclass_accuracy(logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+def multiclass_accuracy(logits, targets):
     """Share of items whose highest score is at the right class."""
-    return (logits.argmax(dim=-1) == targets).float().mean()
+    return (logits.argmax(dim=1) == targets).float().mean()
 
 
-def pad_crop(images: torch.Tensor, pad: int, generator: torch.Generator | None = None,
-             ) -> torch.Tensor:
-    """Shift each image of a batch (n, c, h, w) by up to ``pad`` pixels in each direction.
-
-    Pads with ``pad`` zeros on every side, then cuts a window of the original size at a
-    random offset drawn for each image: same shape out, content moved, blank edges filled in.
-    """
-    if images.ndim != 4:
-        raise ValueError(f"images must have shape (n, channels, h, w), not {tuple(images.shape)}")
-    if pad < 0:
-        raise ValueError(f"pad must be >= 0, not {pad}")
+def random_shift(images, pad=2):
+    """Move each image of a batch (n, 1, 28, 28) by up to ``pad`` pixels in each direction."""
     n, _, h, w = images.shape
-    padded = torch.nn.functional.pad(images, (pad, pad, pad, pad))
-    dev = images.device
-    dy = torch.randint(0, 2 * pad + 1, (n,), generator=generator, device=dev)
-    dx = torch.randint(0, 2 * pad + 1, (n,), generator=generator, device=dev)
-    rows = (dy[:, None] + torch.arange(h, device=dev))[:, None, :, None]  # (n, 1, h, 1)
-    cols = (dx[:, None] + torch.arange(w, device=dev))[:, None, None, :]  # (n, 1, 1, w)
-    item = torch.arange(n, device=dev)[:, None, None, None]
-    chan = torch.arange(images.shape[1], device=dev)[None, :, None, None]
-    return padded[item, chan, rows, cols]
+    padded = F.pad(images, (pad, pad, pad, pad))  # a blank border on all four sides
+    dy, dx = torch.randint(0, 2 * pad + 1, (2, n)).tolist()  # each image's window corner
+    return torch.stack([padded[i, :, dy[i]:dy[i] + h, dx[i]:dx[i] + w] for i in range(n)])
 
 
-def confusion_matrix(predicted: torch.Tensor, actual: torch.Tensor, n_classes: int,
-                     ) -> torch.Tensor:
-    """Counts (n_classes, n_classes): row = actual class, column = predicted class."""
-    if predicted.shape != actual.shape or predicted.ndim != 1:
-        raise ValueError(f"predicted {tuple(predicted.shape)} and actual "
-                         f"{tuple(actual.shape)} must be 1-D and of the same length")
-    both = torch.cat([predicted, actual]).long().cpu()
-    if len(both) and (both.min() < 0 or both.max() >= n_classes):
-        raise ValueError(f"class numbers must lie in 0..{n_classes - 1}; got "
-                         f"{int(both.min())}..{int(both.max())}")
-    pairs = actual.long().cpu() * n_classes + predicted.long().cpu()
-    return torch.bincount(pairs, minlength=n_classes * n_classes).reshape(n_classes, n_classes)
+def digit_cnn(channels=(16, 32, 64, 128)):
+    """A 5x5 stride-2 first layer and three conv_blocks (28 -> 14 -> 7 -> 4 -> 2 pixels), then
+    a linear layer: ten scores."""
+    c1, c2, c3, c4 = channels
+    first = nn.Sequential(nn.Conv2d(1, c1, kernel_size=5, stride=2, padding=2, bias=False),
+                          nn.BatchNorm2d(c1), nn.ReLU())
+    return nn.Sequential(first, conv_block(c1, c2), conv_block(c2, c3), conv_block(c3, c4),
+                         nn.Flatten(), nn.Linear(c4 * 2 * 2, 10))
 
 
-def most_confused(cm: torch.Tensor, labels: Sequence, top: int = 5,
-                  ) -> list[tuple[object, object, int]]:
-    """The largest off-diagonal counts of a confusion matrix, as (actual, predicted, count).
+def evaluate(model, images, classes, batch_size=1000):
+    """Cross-entropy and accuracy of ``model`` on images it is not trained on."""
+    model.eval()  # batchnorm: use the running averages, not the batch's own
+    with torch.no_grad():
+        logits = torch.cat([model(images[i:i + batch_size])
+                            for i in range(0, len(images), batch_size)])
+    return cross_entropy(logits, classes).item(), multiclass_accuracy(logits, classes).item()
 
-    ``labels[i]`` names class i (e.g. the digit it stands for). Pairs never confused are left
-    out; equal counts keep row-major order (Python's sort is stable).
+
+def fit_one_cycle(model, train, valid, epochs, lr, batch_size=256, pad=2):
+    """Train ``model`` on shifted images: SGD with momentum, one-cycle schedule, label smoothing.
+
+    ``train`` and ``valid`` are (images, classes); prints and returns (validation loss,
+    validation accuracy) after each epoch.
     """
-    k = len(labels)
-    if tuple(cm.shape) != (k, k):
-        raise ValueError(f"need a ({k}, {k}) matrix for {k} labels, not {tuple(cm.shape)}")
-    counts = cm.tolist()
-    cells = [(counts[i][j], i, j) for i in range(k) for j in range(k)
-             if i != j and counts[i][j] > 0]
-    cells.sort(key=lambda cell: -cell[0])
-    return [(labels[i], labels[j], count) for count, i, j in cells[:top]]
+    images, classes = train
+    steps = len(images) // batch_size  # whole batches only
+    opt = torch.optim.SGD(model.parameters(), lr=lr, momentum=0.9, nesterov=True,
+                          weight_decay=5e-4)
+    schedule = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=lr, total_steps=epochs * steps)
+    history = []
+    for epoch in range(epochs):
+        model.train()
+        order = torch.randperm(len(images))  # a new shuffle every epoch
+        total = 0.0
+        for step in range(steps):
+            idx = order[step * batch_size:(step + 1) * batch_size]
+            logits = model(random_shift(images[idx], pad))  # predict
+            loss = F.cross_entropy(logits, classes[idx], label_smoothing=0.1)  # loss
+            loss.backward()  # gradient
+            opt.step()  # step
+            opt.zero_grad()
+            schedule.step()  # the learning rate for the next step
+            total += loss.item()
+        history.append(evaluate(model, *valid))
+        print(f"epoch {epoch + 1:>2}  train loss {total / steps:.4f}  "
+              f"valid loss {history[-1][0]:.4f}  valid accuracy {history[-1][1]:.4f}")
+    return history
+
+
+def confusion_matrix(predicted, actual, n_classes):
+    """Counts (n_classes, n_classes): row = actual class, column = predicted class."""
+    cm = torch.zeros(n_classes, n_classes, dtype=torch.long)
+    for a, p in zip(actual.tolist(), predicted.tolist(), strict=True):
+        cm[a, p] += 1
+    return cm

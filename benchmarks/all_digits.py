@@ -1,0 +1,87 @@
+"""Train notebook 07's CNN recipe on all ten digits, and time it.
+
+    FASTAI_HOME=/tmp/fh .venv/bin/python benchmarks/all_digits.py
+
+Issue 7 asks notebook 07 for at least 0.995 test accuracy with no more than 90 s of training on
+a 2-core CPU. A notebook cannot assert on seconds (a busy machine would fail it), so the time is
+measured here. The script reads the settings from the notebook's cell tagged ``parameters`` and
+trains with ``helpers.multiclass.digit_cnn`` and ``fit_one_cycle``, the code the notebook teaches,
+so notebook and benchmark cannot drift apart. It holds out the same validation images, trains, and
+scores the test images once. It prints the validation and test accuracy, the training seconds and
+the load average, writes build/benchmarks/all_digits.json, and exits 1 if the test accuracy is
+below 0.995 or training took more than 90 s.
+
+Timings depend on what else the machine is doing: run it on an otherwise idle machine (the load
+average before and after is printed and recorded). ``--threads 2`` overrides the notebook's
+``CPU_THREADS`` (on an idle 2-core machine two threads train faster; the figures may then differ
+from the notebook's in the last digits).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+import torch
+
+from helpers import load_all_digits, set_seed
+from helpers.multiclass import digit_cnn, evaluate, fit_one_cycle
+
+ROOT = Path(__file__).resolve().parent.parent
+NOTEBOOK = ROOT / "notebooks" / "07_all_digits.ipynb"
+OUT = ROOT / "build" / "benchmarks" / "all_digits.json"
+MIN_TEST_ACCURACY = 0.995
+MAX_SECONDS = 90.0
+
+
+def notebook_parameters(path: Path = NOTEBOOK) -> dict:
+    """The names the notebook's ``parameters`` cell defines, with their values."""
+    cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
+    (cell,) = [c for c in cells if "parameters" in c["metadata"].get("tags", [])]
+    names: dict = {}
+    exec("".join(cell["source"]), {}, names)
+    return names
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--threads", type=int, help="CPU threads (default: the notebook's)")
+    p = notebook_parameters()
+    p["CPU_THREADS"] = parser.parse_args().threads or p["CPU_THREADS"]
+    torch.set_num_threads(p["CPU_THREADS"])
+    data = load_all_digits()
+    shuffled = torch.randperm(len(data.train_x),
+                              generator=torch.Generator().manual_seed(p["SEED"]))
+    valid_idx, train_idx = shuffled[:p["N_VALID"]], shuffled[p["N_VALID"]:]
+    train = (data.train_x[train_idx].unsqueeze(1), data.train_y[train_idx])
+    valid = (data.train_x[valid_idx].unsqueeze(1), data.train_y[valid_idx])
+    print(f"settings from {NOTEBOOK.name}: {p['CNN_EPOCHS']} epochs, peak lr {p['CNN_LR']}, "
+          f"batch size {p['CNN_BATCH_SIZE']}, shifts up to {p['PAD']} px, "
+          f"{p['CPU_THREADS']} threads; load average before: {os.getloadavg()[0]:.2f}")
+    set_seed(p["SEED"])
+    model = digit_cnn()
+    start = time.perf_counter()
+    history = fit_one_cycle(model, train, valid, epochs=p["CNN_EPOCHS"], lr=p["CNN_LR"],
+                            batch_size=p["CNN_BATCH_SIZE"], pad=p["PAD"])
+    seconds = time.perf_counter() - start
+    _, test_accuracy = evaluate(model, data.valid_x.unsqueeze(1), data.valid_y)
+    result = {"valid_accuracy": round(history[-1][1], 4), "test_accuracy": round(test_accuracy, 4),
+              "train_seconds": round(seconds, 1), "threads": p["CPU_THREADS"],
+              "load_average_after": round(os.getloadavg()[0], 2), "cpu_count": os.cpu_count()}
+    print(f"valid accuracy {result['valid_accuracy']:.4f}, test accuracy "
+          f"{result['test_accuracy']:.4f}, training {seconds:.1f} s; load average after: "
+          f"{result['load_average_after']:.2f}")
+    OUT.parent.mkdir(parents=True, exist_ok=True)
+    OUT.write_text(json.dumps(result, indent=1) + "\n")
+    ok = test_accuracy >= MIN_TEST_ACCURACY and seconds <= MAX_SECONDS
+    if not ok:
+        print(f"FAIL: need test accuracy >= {MIN_TEST_ACCURACY} and <= {MAX_SECONDS:.0f} s")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
