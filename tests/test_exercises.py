@@ -59,6 +59,29 @@ def test_two_wrong_answers_are_tested(exercise: Exercise):
     assert len(wrong) >= 2, f"{exercise.notebook} {exercise.name}: test two wrong answers or more"
 
 
+def _wrong_cases():
+    for exercise in ALL:
+        module = importlib.import_module(f"tests.test_exercises_{exercise.notebook}")
+        for i, (answer, fragment) in enumerate(module.WRONG_ANSWERS.get(exercise.name, [])):
+            yield pytest.param(exercise, answer, fragment,
+                               id=f"{exercise.notebook}-{exercise.name}-{i}")
+
+
+@pytest.mark.parametrize(("exercise", "answer", "fragment"), list(_wrong_cases()))
+def test_wrong_answer_gets_its_message(exercise: Exercise, answer, fragment):
+    """Each plausible wrong answer fails, with the sentence meant for that mistake."""
+    result = exercise.evaluate(answer)
+    assert result.status == "incorrect", result.message
+    assert fragment in result.message, result.message
+
+
+def test_every_wrong_answer_names_a_real_exercise():
+    for notebook in sorted({e.notebook for e in ALL}):
+        module = importlib.import_module(f"tests.test_exercises_{notebook}")
+        names = {e.name for e in ALL if e.notebook == notebook}
+        assert set(module.WRONG_ANSWERS) <= names, (notebook, set(module.WRONG_ANSWERS) - names)
+
+
 # The framework itself: each of the ways an answer can go wrong becomes a sentence, not a
 # traceback from inside the checker.
 
@@ -125,3 +148,30 @@ def _forget_test_exercises():
     from helpers.exercises import REGISTRY
 
     REGISTRY[:] = [e for e in REGISTRY if e.notebook != "99"]
+
+
+def _code_solutions():
+    import ast
+    import textwrap
+
+    for exercise in ALL:
+        text = textwrap.dedent(exercise.solution_text).strip()
+        try:
+            tree = ast.parse(text)
+        except SyntaxError:
+            continue  # a solution in words, or words and code
+        names = [n.name for n in tree.body if isinstance(n, (ast.FunctionDef, ast.ClassDef))]
+        if names:
+            yield pytest.param(exercise, text, names[-1], id=f"{exercise.notebook}-{exercise.name}")
+
+
+@pytest.mark.parametrize(("exercise", "text", "name"), list(_code_solutions()))
+def test_printed_solution_passes_its_own_check(exercise: Exercise, text, name):
+    """What `solution()` shows a learner is right, not only the hidden reference."""
+    import helpers.training
+
+    module = importlib.import_module(f"helpers.exercises.nb{exercise.notebook}")
+    namespace = {**vars(helpers.training), **vars(module)}  # what the notebook has in scope
+    exec(compile(text, f"<solution {exercise.notebook} {exercise.name}>", "exec"), namespace)
+    result = exercise.evaluate(namespace[name])
+    assert result.status == "correct", result.message

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import pytest
 import torch
 
 from helpers.exercises import nb06
@@ -48,16 +47,6 @@ WRONG_ANSWERS = {
         (lambda i, o, k, b=True: o * i * k * k + (i if b else 0), "one bias per output channel"),
     ],
 }
-
-CASES = [pytest.param(name, answer, fragment, id=f"{name}-{i}")
-         for name, wrongs in WRONG_ANSWERS.items() for i, (answer, fragment) in enumerate(wrongs)]
-
-
-@pytest.mark.parametrize(("name", "answer", "fragment"), CASES)
-def test_wrong_answer_gets_its_message(name, answer, fragment):
-    result = getattr(nb06, name).evaluate(answer)
-    assert result.status == "incorrect", result.message
-    assert fragment in result.message, result.message
 
 
 def test_right_answers_in_other_forms_pass():

@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import pytest
 import torch
-
-from helpers.exercises import nb07
 
 
 def _softmax_no_shift(x):
@@ -75,17 +72,3 @@ WRONG_ANSWERS = {
         (lambda cm: cm.diag().sum() / cm.sum(), "you returned one number"),
     ],
 }
-
-
-@pytest.mark.parametrize(("name", "answer", "fragment"), [
-    (name, answer, fragment) for name, cases in WRONG_ANSWERS.items()
-    for answer, fragment in cases])
-def test_wrong_answer_gets_its_message(name, answer, fragment):
-    result = getattr(nb07, name).evaluate(answer)
-    assert result.status == "incorrect", result.message
-    assert fragment in result.message, result.message
-
-
-def test_reference_answers_pass():
-    for exercise in (nb07.softmax, nb07.cross_entropy, nb07.per_digit):
-        assert exercise.evaluate(exercise.reference).status == "correct"
