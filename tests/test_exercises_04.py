@@ -143,4 +143,4 @@ WRONG_ANSWERS = {
 def test_the_answers_pass():
     assert nb04.param_count.evaluate(7850).status == "correct"
     assert nb04.optimiser.evaluate(nb04._ReferenceSGD).status == "correct"
-    assert nb04.fit_epoch.evaluate(nb04._reference_epoch).status == "correct"
+    assert nb04.fit_epoch.evaluate(nb04.one_epoch).status == "correct"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import inspect
+
 import torch
 from torch import nn
 
@@ -210,7 +212,7 @@ def _epoch_data():
     return train, valid
 
 
-def _reference_epoch(model, opt, train_batches, valid_batches):
+def one_epoch(model, opt, train_batches, valid_batches):
     model.train()
     for xb, yb in train_batches:
         loss = gap_loss(model(xb), yb)
@@ -220,7 +222,7 @@ def _reference_epoch(model, opt, train_batches, valid_batches):
     model.eval()
     with torch.no_grad():
         accs = [batch_accuracy(model(xb), yb) for xb, yb in valid_batches]
-    return sum(accs) / len(accs)
+    return sum(accs) / len(accs)   # the batches here are all the same size
 
 
 def _what_if(zero: bool):
@@ -289,19 +291,6 @@ def _check_epoch(fn) -> None:
     expect_close(got, valid_acc, "the validation accuracy you returned", tol=1e-6)
 
 
-_EPOCH_SOLUTION = '''\
-def one_epoch(model, opt, train_batches, valid_batches):
-    model.train()
-    for xb, yb in train_batches:
-        loss = gap_loss(model(xb), yb)
-        loss.backward()
-        opt.step()
-        opt.zero_grad()
-    model.eval()
-    with torch.no_grad():
-        accs = [batch_accuracy(model(xb), yb) for xb, yb in valid_batches]
-    return sum(accs) / len(accs)   # the batches here are all the same size'''
-
 fit_epoch = Exercise(
     "04", "fit_epoch",
     "Write `one_epoch(model, opt, train_batches, valid_batches)`: one pass of training with "
@@ -311,6 +300,6 @@ fit_epoch = Exercise(
     "Training: model.train(), then for each (xb, yb): loss, backward, opt.step(), "
     "opt.zero_grad(). Validation: model.eval() and `with torch.no_grad():` around the "
     "predictions.",
-    _EPOCH_SOLUTION,
-    _reference_epoch,
+    inspect.getsource(one_epoch),  # the worked solution is the reference itself
+    one_epoch,
 )
