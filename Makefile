@@ -10,6 +10,7 @@ DIGITS ?= 3,7
 JOBS   ?= 2
 ONLY   ?=
 SHARED ?= ../shared
+COLAB_FLAGS ?=
 
 .PHONY: run test notebooks export lint benchmark lock clean setup colab-check
 
@@ -45,8 +46,9 @@ export: $(STAMP)
 # Google Colab's runtime, replicated: a fresh Python 3.13 venv with exactly the versions of
 # $(SHARED)/colab/2026-08.txt, the course installed as the notebooks' set-up cell does, a
 # pip-freeze diff that must show nothing but the course, then every notebook run outside the repo.
+# The venv is removed afterwards; COLAB_FLAGS=--no-pip-cache keeps the 3 GB download out of pip's cache.
 colab-check:
-	$(PYTHON) tools/colab_check.py --shared $(SHARED)
+	$(PYTHON) tools/colab_check.py --shared $(SHARED) $(COLAB_FLAGS)
 
 lint: $(STAMP)
 	$(PY) -m ruff check helpers tools tests benchmarks notebooks

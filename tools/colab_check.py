@@ -1,6 +1,6 @@
 """Replicate Google Colab's runtime and run the course there, as a learner's first cells would.
 
-    python tools/colab_check.py [--shared ../shared] [--python python3.13] [--keep]
+    python tools/colab_check.py [--shared ../shared] [--python python3.13] [--keep] [--no-pip-cache]
 
 1. A fresh Python 3.13 venv gets exactly the versions in ``SHARED/colab/2026-08.txt``.
 2. ``pip freeze`` before and after installing the course the way the notebooks' set-up cell does
@@ -11,7 +11,10 @@
    (every notebook asserts its key figures before recording them).
 
 Prints one line per notebook, ``N/N notebooks passed`` and the freeze diff; exits 1 on any
-failure. Uses only the standard library here; the venv does the rest.
+failure. The venv (Colab's torch is a CUDA build: about 3 GB to download, 5.5 GB installed) is
+removed at the end unless ``--keep``; ``--no-pip-cache`` also keeps the download out of pip's
+cache, for a machine that runs the check once (CI). Uses only the standard library here; the venv
+does the rest.
 """
 
 from __future__ import annotations
@@ -85,35 +88,35 @@ def freeze(py: Path) -> set[str]:
     return {line.strip() for line in out.splitlines() if line.strip()}
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--shared", default=str(ROOT.parent / "shared"),
-                        help="the shared folder holding colab/2026-08.txt")
-    parser.add_argument("--python", help="a Python 3.13 interpreter (default: found)")
-    parser.add_argument("--keep", action="store_true", help="keep the executed notebooks")
-    parser.add_argument("--install-only", action="store_true",
-                        help="stop after the freeze diff (steps 1 and 2)")
-    args = parser.parse_args(argv)
-    runtime = Path(args.shared) / "colab" / "2026-08.txt"
-    if not runtime.is_file():
-        sys.exit(f"colab-check: {runtime} is missing (pass --shared DIR)")
-    python = find_python(args.python)
-    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
-    env["PIP_DISABLE_PIP_VERSION_CHECK"] = "1"
-    started = time.perf_counter()
+def pip(py: Path, args: list[str], env: dict[str, str]) -> None:
+    """``py -m pip install -q ARGS``; on failure, its last lines, and the fix when out of disk."""
+    out = subprocess.run([str(py), "-m", "pip", "install", "-q", *args], env=env, text=True,
+                         stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    if out.returncode == 0:
+        return
+    print("\n".join(out.stdout.splitlines()[-30:]))
+    if "No space left on device" in out.stdout:
+        sys.exit(f"colab-check: the disk filled up while pip installed into {py.parent.parent} "
+                 f"({shutil.disk_usage(py.parent).free / 1e9:.1f} GB free now). Colab's torch "
+                 "is a CUDA build: about 3 GB to download and 5.5 GB installed. Free some "
+                 "space (an old .venv or build/, or `pip cache purge`), or pass --no-pip-cache, "
+                 "then run it again.")
+    sys.exit(f"colab-check: pip install {' '.join(args)} failed (exit {out.returncode}); "
+             "its last lines are above.")
 
-    venv = ROOT / "build" / "colab-venv"
-    shutil.rmtree(venv, ignore_errors=True)
+
+def replicate(args: argparse.Namespace, python: str, runtime: Path, venv: Path,
+              pip_flags: list[str], env: dict[str, str], started: float) -> int:
+    """Steps 1-3 in ``venv``; 0 when the freeze diff is the course alone and every notebook ran."""
     run([python, "-m", "venv", str(venv)])
     py = venv / "bin" / "python"
     print(f"[1/3] Colab's packages ({runtime}) into a fresh {python} venv", flush=True)
-    run([str(py), "-m", "pip", "install", "-q", "-r", str(runtime)], env=env)
+    pip(py, [*pip_flags, "-r", str(runtime)], env)
     before = freeze(py)
 
     print("[2/3] the course, as the set-up cell installs it (from this working tree)",
           flush=True)
-    run([str(py), "-m", "pip", "install", "-q", f"{COURSE} @ {ROOT.as_uri()}"], env=env)
+    pip(py, [*pip_flags, f"{COURSE} @ {ROOT.as_uri()}"], env)
     after = freeze(py)
     added, removed = sorted(after - before), sorted(before - after)
     changed = [line for line in added if not line.lower().startswith(COURSE)] + [
@@ -158,6 +161,39 @@ def main(argv: list[str] | None = None) -> int:
     print("freeze diff: " + ("only the course was added" if course_ok else
                              "FAILED: " + ("; ".join(changed) or "the course was not added")))
     return 0 if course_ok and passed == len(notebooks) else 1
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--shared", default=str(ROOT.parent / "shared"),
+                        help="the shared folder holding colab/2026-08.txt")
+    parser.add_argument("--python", help="a Python 3.13 interpreter (default: found)")
+    parser.add_argument("--keep", action="store_true",
+                        help="keep the venv and the executed notebooks")
+    parser.add_argument("--no-pip-cache", action="store_true",
+                        help="download Colab's packages without storing them in pip's cache")
+    parser.add_argument("--install-only", action="store_true",
+                        help="stop after the freeze diff (steps 1 and 2)")
+    args = parser.parse_args(argv)
+    runtime = Path(args.shared) / "colab" / "2026-08.txt"
+    if not runtime.is_file():
+        sys.exit(f"colab-check: {runtime} is missing (pass --shared DIR)")
+    python = find_python(args.python)
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
+    env["PIP_DISABLE_PIP_VERSION_CHECK"] = "1"
+    started = time.perf_counter()
+
+    venv = ROOT / "build" / "colab-venv"
+    shutil.rmtree(venv, ignore_errors=True)
+    pip_flags = ["--no-cache-dir"] if args.no_pip_cache else []
+    try:
+        return replicate(args, python, runtime, venv, pip_flags, env, started)
+    finally:
+        if args.keep:
+            print(f"the replica's venv kept in {venv}")
+        else:
+            shutil.rmtree(venv, ignore_errors=True)
 
 
 if __name__ == "__main__":
