@@ -11,7 +11,7 @@ import sys
 import pytest
 import torch
 
-from helpers.exercises import Exercise, Result, Wrong, call, exercises, expect_tensor
+from helpers.exercises import Exercise, Result, Wrong, call, exercises, expect_tensor, raised
 from tests.conftest import NOTEBOOKS, ROOT, code_cells, read_notebook
 
 ALL = exercises()
@@ -127,6 +127,31 @@ def test_framework_messages():
         result = _verdict(answer)
         assert result.status == "incorrect" and fragment in result.message, result.message
     assert _verdict(lambda x: x + x).status == "correct"
+
+
+def test_raised_explains_an_in_place_update_of_a_tracked_parameter():
+    w = torch.ones(2, requires_grad=True)
+    with pytest.raises(RuntimeError) as err:
+        w -= 0.1  # what a step outside torch.no_grad() does
+    message = str(raised(err.value, "take_step", "(at the first step)"))
+    assert message.startswith("take_step changed a parameter in place while autograd tracks it")
+    assert "(at the first step)" in message and "inside `with torch.no_grad():`" in message
+    other = str(raised(RuntimeError("shape mismatch"), "take_step", "(at the first step)"))
+    assert other == "take_step raised RuntimeError: shape mismatch (at the first step)"
+
+    def step(params):
+        for p in params:
+            p -= 0.1
+
+    assert "torch.no_grad()" in _verdict_of(step, [w])
+
+
+def _verdict_of(fn, *args) -> str:
+    try:
+        call(fn, *args, name="step")
+    except Wrong as wrong:
+        return str(wrong)
+    return ""
 
 
 def test_a_checker_that_trips_still_answers_in_a_sentence():

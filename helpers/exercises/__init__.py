@@ -41,6 +41,7 @@ __all__ = [
     "expect_close",
     "expect_tensor",
     "is_placeholder",
+    "raised",
 ]
 
 Status = Literal["correct", "incorrect", "unattempted"]
@@ -101,6 +102,19 @@ def _describe(value: Any) -> str:
     return type(value).__name__
 
 
+def raised(err: Exception, name: str, where: str = "") -> Wrong:
+    """The :class:`Wrong` for an exception the learner's code raised: its type and text, and,
+    for PyTorch's refusal to change a tracked parameter in place, the fix (``torch.no_grad()``).
+    ``where`` is appended to say when it happened, e.g. "(called with a tensor of shape (2,))"."""
+    suffix = f" {where}" if where else ""
+    text = str(err).splitlines()[0] if str(err) else ""
+    if isinstance(err, RuntimeError) and ("leaf Variable" in text or "requires grad" in text):
+        return Wrong(f"{name} changed a parameter in place while autograd tracks it, and PyTorch "
+                     f"refused ({text}){suffix}. Do the update inside `with torch.no_grad():`, "
+                     "so that it is not recorded as part of the model")
+    return Wrong(f"{name} raised {type(err).__name__}: {err}{suffix}")
+
+
 def call(fn: Callable, *args: Any, name: str = "your function") -> Any:
     """Call the learner's ``fn`` on ``args`` and turn every way it can fail into :class:`Wrong`.
 
@@ -114,7 +128,7 @@ def call(fn: Callable, *args: Any, name: str = "your function") -> Any:
         result = fn(*args)
     except Exception as err:  # the learner's code, not the checker's
         shown = ", ".join(_describe(a) for a in args)
-        raise Wrong(f"{name} raised {type(err).__name__}: {err} (called with {shown})") from None
+        raise raised(err, name, f"(called with {shown})") from None
     if result is None:
         if is_placeholder(fn):
             raise NotAttempted

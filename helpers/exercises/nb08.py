@@ -13,6 +13,7 @@ from helpers.exercises import (
     call,
     expect_tensor,
     is_placeholder,
+    raised,
 )
 
 # ---------------------------------------------------------------- pitfall 1: targets
@@ -243,21 +244,14 @@ def _grads(params):
 def _run_step(fn, params, lr, which):
     try:
         fn(params, lr)
-    except RuntimeError as err:
-        if "leaf Variable" in str(err) or "requires grad" in str(err):
-            raise Wrong("changing a parameter in place while autograd tracks it raises "
-                        f"RuntimeError ({err}). Put the update inside `with torch.no_grad():`"
-                        ) from None
-        raise Wrong(f"your sgd_step raised RuntimeError: {err} (at the {which} step)") from None
     except AttributeError as err:
         if "NoneType" in str(err) and "zero_" in str(err):
             raise Wrong("`p.grad` was None when you zeroed it. After `p = p - p.grad * lr` the "
                         "name p names a new tensor with no gradient, and the parameter itself "
                         "is unchanged; change it in place with `p -= p.grad * lr`") from None
-        raise Wrong(f"your sgd_step raised AttributeError: {err} (at the {which} step)") from None
+        raise raised(err, "your sgd_step", f"(at the {which} step)") from None
     except Exception as err:
-        raise Wrong(f"your sgd_step raised {type(err).__name__}: {err} "
-                    f"(at the {which} step)") from None
+        raise raised(err, "your sgd_step", f"(at the {which} step)") from None
 
 
 def _check_step(fn):
