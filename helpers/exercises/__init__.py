@@ -37,6 +37,7 @@ __all__ = [
     "Result",
     "Wrong",
     "call",
+    "choice",
     "exercises",
     "expect_close",
     "expect_tensor",
@@ -182,6 +183,22 @@ def expect_close(got: Any, expected: float, name: str = "your answer", *,
         raise Wrong(f"{name} is {got:.6g}, not the expected value")
 
 
+def choice(letters: str, wrong: dict[str, str], remark: str) -> Callable[[Any], str]:
+    """A checker for a multiple-choice answer, one of ``letters`` ("abc"), given as a string
+    ("b", "B" or "(b)"): a letter in ``wrong`` gets its reason, the right one ``remark``."""
+    listed = ", ".join(letters[:-1]) + " or " + letters[-1]
+
+    def check(answer: Any) -> str:
+        letter = answer.strip().strip("()").lower() if isinstance(answer, str) else None
+        if letter is None or len(letter) != 1 or letter not in letters:
+            raise Wrong(f"answer with one letter, {listed} (as a string, e.g. \"a\"), "
+                        f"not {answer!r}")
+        if letter in wrong:
+            raise Wrong(wrong[letter])
+        return remark
+    return check
+
+
 @dataclass
 class Exercise:
     """One exercise of notebook ``notebook`` (its two-digit number), called ``name`` there.
@@ -210,7 +227,7 @@ class Exercise:
 
     def evaluate(self, answer: Any) -> Result:
         """Check ``answer`` and return the verdict; never raises."""
-        if answer is Ellipsis or answer is None:
+        if is_placeholder(answer):
             return self._unattempted()
         try:
             remark = self.checker(answer)

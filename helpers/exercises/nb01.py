@@ -14,15 +14,12 @@ from helpers.exercises import (
     call,
     expect_close,
     expect_tensor,
-    is_placeholder,
 )
 
 
 def _as_shape(answer: Any, example: str) -> tuple[int, ...]:
     """The learner's shape as a tuple of ints, or a sentence saying what a shape answer looks
     like (a string such as "error" is answered by the caller first)."""
-    if is_placeholder(answer):
-        raise NotAttempted
     if isinstance(answer, torch.Size):
         return tuple(answer)
     if isinstance(answer, int) and not isinstance(answer, bool):

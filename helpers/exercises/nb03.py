@@ -6,12 +6,10 @@ import torch
 
 from helpers.exercises import (
     Exercise,
-    NotAttempted,
     Wrong,
     call,
     expect_close,
     expect_tensor,
-    is_placeholder,
     raised,
 )
 
@@ -174,8 +172,6 @@ def _expected_after(steps: int, lr: float, *, accumulate: bool = False, sign: fl
 
 
 def _check_sgd_step(fn):
-    if is_placeholder(fn):
-        raise NotAttempted
     if not callable(fn):
         raise Wrong("this exercise wants a function")
     lr = 0.5

@@ -23,8 +23,6 @@ from helpers.training import batch_accuracy, gap_loss
 
 
 def _check_param_count(answer) -> str:
-    if is_placeholder(answer):
-        raise NotAttempted
     if isinstance(answer, float) and answer.is_integer():
         answer = int(answer)
     if isinstance(answer, bool) or not isinstance(answer, int):
@@ -87,8 +85,6 @@ def _toy_model() -> tuple[nn.Linear, torch.Tensor]:
 
 
 def _check_optimiser(cls) -> None:
-    if is_placeholder(cls):
-        raise NotAttempted
     if not isinstance(cls, type):
         raise Wrong("pass the class itself, `MySGD`, not an instance or a function")
     if is_placeholder(getattr(cls, "step", None)) and is_placeholder(

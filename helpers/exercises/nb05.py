@@ -8,12 +8,10 @@ import torch
 
 from helpers.exercises import (
     Exercise,
-    NotAttempted,
     Wrong,
     call,
     expect_close,
     expect_tensor,
-    is_placeholder,
 )
 
 # --- 1. a two-layer net by hand ----------------------------------------------------------------
@@ -118,19 +116,27 @@ _MISTAKES = {
 }
 
 
-def _check_count(answer) -> None:
-    if is_placeholder(answer):
-        raise NotAttempted
-    if isinstance(answer, torch.Tensor) and answer.numel() == 1:
-        answer = answer.item()
-    if isinstance(answer, (int, float)) and not isinstance(answer, bool):
-        for wrong, why in _MISTAKES.items():
-            if abs(answer - wrong) < 0.5:
-                raise Wrong(f"{answer:,.0f} is not it: {why}")
-        if abs(answer - _PARAMS) >= 0.5:
-            raise Wrong(f"{answer:,.0f} is not it. Count layer by layer: nn.Linear(n_in, n_out) "
-                        "holds n_in x n_out weights and n_out biases; then add the three layers")
-    expect_close(answer, _PARAMS, "your count", tol=0.5)
+def _number_check(expected: float, mistakes: dict[float, str], name: str, *, tol: float,
+                  fmt: str, otherwise: str = ""):
+    """A check for a predicted number: a value a known mistake gives gets its reason; any other
+    wrong number gets ``otherwise`` when given, else expect_close's sentence."""
+    def check(answer) -> None:
+        if isinstance(answer, torch.Tensor) and answer.numel() == 1:
+            answer = answer.item()
+        if isinstance(answer, (int, float)) and not isinstance(answer, bool):
+            for wrong, why in mistakes.items():
+                if abs(answer - wrong) < tol:
+                    raise Wrong(f"{answer:{fmt}} is not it: {why}")
+            if otherwise and abs(answer - expected) >= tol:
+                raise Wrong(f"{answer:{fmt}} is not it. {otherwise}")
+        expect_close(answer, expected, name, tol=tol)
+    return check
+
+
+_check_count = _number_check(
+    _PARAMS, _MISTAKES, "your count", tol=0.5, fmt=",.0f",
+    otherwise="Count layer by layer: nn.Linear(n_in, n_out) holds n_in x n_out weights and "
+              "n_out biases; then add the three layers")
 
 
 param_count = Exercise(
@@ -161,16 +167,8 @@ _RELU_MISTAKES = {
 }
 
 
-def _check_relu_sum(answer) -> None:
-    if is_placeholder(answer):
-        raise NotAttempted
-    if isinstance(answer, torch.Tensor) and answer.numel() == 1:
-        answer = answer.item()
-    if isinstance(answer, (int, float)) and not isinstance(answer, bool):
-        for wrong, why in _RELU_MISTAKES.items():
-            if abs(answer - wrong) < 1e-6:
-                raise Wrong(f"{answer:g} is not it: {why}")
-    expect_close(answer, _RELU_SUM, "your prediction", tol=1e-6)
+_check_relu_sum = _number_check(_RELU_SUM, _RELU_MISTAKES, "your prediction", tol=1e-6,
+                                fmt="g")
 
 
 relu_sum = Exercise(

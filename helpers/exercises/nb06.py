@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import torch
 
-from helpers.exercises import Exercise, NotAttempted, Wrong, call, is_placeholder
+from helpers.exercises import Exercise, Wrong, call
 
 # --- a convolution by hand ------------------------------------------------------------------
 
@@ -30,8 +30,6 @@ CONV_ANSWER = _slide(CONV_IMAGE, CONV_KERNEL)
 
 
 def _check_conv(answer) -> None:
-    if is_placeholder(answer):
-        raise NotAttempted
     if isinstance(answer, (list, tuple)):
         try:
             answer = torch.tensor(answer, dtype=torch.float32)
