@@ -7,8 +7,10 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
-NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+from tools import ROOT as ROOT  # re-exported: tests import it from here
+from tools import notebook_paths
+
+NOTEBOOKS = notebook_paths()
 
 
 def read_notebook(path: Path) -> dict:

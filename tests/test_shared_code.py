@@ -13,8 +13,9 @@ import pytest
 
 from tools.export import saved_cells
 
+CELLS = list(saved_cells())  # (notebook, module, source), read once
 SAVED = [pytest.param(nb, module, source, id=f"{nb[:-6]}-{module}")
-         for nb, module, source in saved_cells()]
+         for nb, module, source in CELLS]
 
 
 def _defs(tree: ast.AST) -> dict[str, str]:
@@ -39,18 +40,18 @@ def test_saved_cell_matches_helpers(notebook, module, source):
 
 def test_no_saved_marker_left_in_source():
     """The tag, not a comment line, marks shared code: readers never see the machinery."""
-    for nb, _, source in saved_cells():
+    for nb, _, source in CELLS:
         assert not source.lstrip().startswith("#| saved"), nb
 
 
-SHARED = sorted({module for _, module, _ in saved_cells()})
+SHARED = sorted({module for _, module, _ in CELLS})
 
 
 @pytest.mark.parametrize("module", SHARED)
 def test_every_shared_definition_is_taught(module):
     """Each def/class of a shared module appears in some notebook's saved cell."""
     taught = set()
-    for _, mod, source in saved_cells():
+    for _, mod, source in CELLS:
         if mod == module:
             taught |= set(_defs(ast.parse(source)))
     defined = set(_defs(ast.parse(inspect.getsource(importlib.import_module(module)))))

@@ -35,10 +35,11 @@ COURSE = "mnist-seven-steps"
 
 # Runs inside the replica: execute one notebook with nbclient, print a JSON summary.
 EXECUTE = r"""
-import json, sys, time
+import json, re, sys, time
 import nbformat
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
+from helpers.results import RESULTS_MIME  # the installed course's
 path = sys.argv[1]
 nb = nbformat.read(path, as_version=4)
 start = time.perf_counter()
@@ -48,13 +49,12 @@ try:
                    resources={"metadata": {"path": sys.argv[2]}}).execute()
 except CellExecutionError as err:
     lines = [ln for ln in str(err).splitlines() if ln.strip()]
-    error = lines[-1] if lines else repr(err)
+    error = re.sub(r"\x1b\[[0-9;]*m", "", lines[-1]) if lines else repr(err)
 record = None
 for cell in nb.cells:
     for out in cell.get("outputs", []):
         meta = out.get("metadata", {})
-        if "application/vnd.mnist-course.results+json" in meta:
-            record = meta["application/vnd.mnist-course.results+json"]
+        record = meta.get(RESULTS_MIME, record)
 nbformat.write(nb, path)
 print(json.dumps({"error": error, "record": record,
                   "seconds": round(time.perf_counter() - start, 1)}))

@@ -18,14 +18,14 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-NOTEBOOKS = ROOT / "notebooks"
+from tools import ROOT, notebook_paths
+
 TAG = "saved:"
 
 
-def saved_cells(notebooks: Path = NOTEBOOKS) -> Iterator[tuple[str, str, str]]:
+def saved_cells() -> Iterator[tuple[str, str, str]]:
     """(notebook name, module, source) for every code cell tagged ``saved:helpers.X``."""
-    for path in sorted(notebooks.glob("[0-9][0-9]_*.ipynb")):
+    for path in notebook_paths():
         nb = json.loads(path.read_text(encoding="utf-8"))
         for cell in nb["cells"]:
             if cell["cell_type"] != "code":
@@ -35,24 +35,20 @@ def saved_cells(notebooks: Path = NOTEBOOKS) -> Iterator[tuple[str, str, str]]:
                     yield path.name, tag[len(TAG):], "".join(cell["source"])
 
 
-def definitions(source: str) -> dict[str, str]:
-    """The top-level defs and classes of ``source``, by name, as source text (decorators too)."""
-    tree = ast.parse(source)
-    lines = source.splitlines(keepends=True)
-    found = {}
-    for node in tree.body:
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-            start = min([node.lineno] + [d.lineno for d in node.decorator_list]) - 1
-            found[node.name] = "".join(lines[start:node.end_lineno])
-    return found
-
-
 def _spans(source: str) -> dict[str, tuple[int, int]]:
+    """The top-level defs and classes of ``source``, by name: (first line, end line), 0-based
+    and end-exclusive, decorators included."""
     tree = ast.parse(source)
     return {node.name: (min([node.lineno] + [d.lineno for d in node.decorator_list]) - 1,
                         node.end_lineno)
             for node in tree.body
             if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))}
+
+
+def definitions(source: str) -> dict[str, str]:
+    """The top-level defs and classes of ``source``, by name, as source text (decorators too)."""
+    lines = source.splitlines(keepends=True)
+    return {name: "".join(lines[start:end]) for name, (start, end) in _spans(source).items()}
 
 
 def export_module(module_path: Path, defs: dict[str, str]) -> str:

@@ -21,9 +21,8 @@ from pathlib import Path
 
 from helpers.course import DEFAULT_DIGITS, parse_digits
 from helpers.results import RESULTS_MIME
+from tools import ROOT, notebook_paths
 
-ROOT = Path(__file__).resolve().parent.parent
-NOTEBOOKS = ROOT / "notebooks"
 BUILD = ROOT / "build"
 
 
@@ -143,7 +142,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.inplace and digits != DEFAULT_DIGITS:
         parser.error("--inplace refreshes the committed outputs, which are for digits 3,7")
 
-    paths = sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb"))
+    paths = notebook_paths()
     if args.only:
         paths = [p for p in paths if any(p.stem.startswith(o) for o in args.only)]
         if not paths:
