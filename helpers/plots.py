@@ -217,12 +217,8 @@ def show_weights(weights: torch.Tensor | np.ndarray, ncols: int = 10,
     w = w.reshape(-1, 784) if w.size % 784 == 0 else w
     if w.ndim != 2 or w.shape[1] != 784:
         raise ValueError(f"weights must hold 784 values per unit, not shape {w.shape}")
-    def draw_unit(i: int, ax: plt.Axes) -> None:
-        lim = float(np.abs(w[i]).max()) or 1.0
-        _draw(ax, w[i].reshape(28, 28), None if titles is None else titles[i],
-              cmap="bwr", vmin=-lim, vmax=lim)
-
-    _grid(len(w), ncols, size, 1.1, suptitle, draw_unit)
+    show_panels(w, titles, ncols, suptitle, signed=True, fontsize=10,
+                width=size * min(ncols, len(w)))
 
 
 # --- notebook 02 ---
