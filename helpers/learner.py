@@ -52,7 +52,7 @@ class MiniLearner:
                 opt.step()  # step
                 opt.zero_grad()
                 self.losses.append(loss.item())
-                # the smoothed loss: beta * smooth + (1 - beta) * loss (see the aside)
+                # the smoothed loss: beta * smooth + (1 - beta) * loss (see the aside below)
                 smooth = torch.lerp(loss.detach().cpu(), smooth, self.beta)
             debiased = smooth / (1 - self.beta ** len(self.losses))
             self.history.append({"epoch": epoch, "train_loss": debiased.item(), **self.evaluate()})
