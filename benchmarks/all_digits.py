@@ -12,9 +12,9 @@ the load average, writes build/benchmarks/all_digits.json, and exits 1 if the te
 below 0.995 or training took more than 90 s.
 
 Timings depend on what else the machine is doing: run it on an otherwise idle machine (the load
-average before and after is printed and recorded). ``--threads 2`` overrides the notebook's
-``CPU_THREADS`` (on an idle 2-core machine two threads train faster; the figures may then differ
-from the notebook's in the last digits).
+average before and after is printed and recorded). PyTorch's own thread count is used unless
+``--threads`` says otherwise. ``--seed`` and ``--epochs`` replace the notebook's ``SEED`` and
+``CNN_EPOCHS`` (benchmarks/spread.py uses them to measure the spread over seeds and CPU kinds).
 """
 
 from __future__ import annotations
@@ -49,10 +49,17 @@ def notebook_parameters(path: Path = NOTEBOOK) -> dict:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--threads", type=int, help="CPU threads (default: the notebook's)")
+    parser.add_argument("--threads", type=int, help="CPU threads (default: PyTorch's)")
+    parser.add_argument("--seed", type=int, help="the seed (default: the notebook's SEED)")
+    parser.add_argument("--epochs", type=int, help="default: the notebook's CNN_EPOCHS")
+    parser.add_argument("--out", type=Path, default=OUT, help=f"default {OUT.relative_to(ROOT)}")
+    args = parser.parse_args()
     p = notebook_parameters()
-    p["CPU_THREADS"] = parser.parse_args().threads or p["CPU_THREADS"]
-    torch.set_num_threads(p["CPU_THREADS"])
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    p["SEED"] = p["SEED"] if args.seed is None else args.seed
+    p["CNN_EPOCHS"] = args.epochs or p["CNN_EPOCHS"]
+    p["CPU_THREADS"] = torch.get_num_threads()
     data = load_all_digits()
     shuffled = torch.randperm(len(data.train_x),
                               generator=torch.Generator().manual_seed(p["SEED"]))
@@ -75,8 +82,11 @@ def main() -> int:
     print(f"valid accuracy {result['valid_accuracy']:.4f}, test accuracy "
           f"{result['test_accuracy']:.4f}, training {seconds:.1f} s; load average after: "
           f"{result['load_average_after']:.2f}")
-    OUT.parent.mkdir(parents=True, exist_ok=True)
-    OUT.write_text(json.dumps(result, indent=1) + "\n")
+    result.update(seed=p["SEED"], epochs=p["CNN_EPOCHS"],
+                  cpu_capability=torch.backends.cpu.get_cpu_capability(),
+                  onednn_max_isa=os.getenv("ONEDNN_MAX_CPU_ISA", "(not set)"))
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(result, indent=1) + "\n")
     ok = test_accuracy >= MIN_TEST_ACCURACY and seconds <= MAX_SECONDS
     if not ok:
         print(f"FAIL: need test accuracy >= {MIN_TEST_ACCURACY} and <= {MAX_SECONDS:.0f} s")

@@ -12,7 +12,7 @@ import html
 import math
 from collections.abc import Mapping, Sequence
 
-__all__ = ["RESULTS_MIME", "accuracy_floor", "record"]
+__all__ = ["RESULTS_MIME", "record"]
 
 RESULTS_MIME = "application/vnd.mnist-course.results+json"
 
@@ -46,12 +46,3 @@ def record(name: str, digits: Sequence[int], **figures: float) -> None:
     table = (f"<table><caption>{html.escape(name)}, digits {tuple(digits)}</caption>"
              f"<tr><th>figure</th><th>value</th></tr>{cells}</table>")
     display({"text/plain": text, "text/html": table}, metadata={RESULTS_MIME: payload}, raw=True)
-
-
-def accuracy_floor(digits: Sequence[int], floor_37: float, other: float = 0.90) -> float:
-    """The accuracy a notebook asserts: the course's figure for 3 vs 7, ``other`` for any pair.
-
-    Pairs differ in difficulty (4/9 and 7/9 are the hardest), so a figure measured on 3 vs 7
-    cannot hold for every pair; ``other`` stays far above chance (0.5) and catches a broken step.
-    """
-    return floor_37 if set(digits) == {3, 7} else min(floor_37, other)

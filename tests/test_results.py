@@ -46,13 +46,6 @@ def test_no_record_in_notebook():
     assert results_from_notebook({"cells": [{"outputs": []}]}) is None
 
 
-def test_accuracy_floor():
-    assert hr.accuracy_floor((3, 7), 0.978) == 0.978
-    assert hr.accuracy_floor((7, 3), 0.978) == 0.978
-    assert hr.accuracy_floor((4, 9), 0.978) == 0.90
-    assert hr.accuracy_floor((4, 9), 0.85) == 0.85
-
-
 def test_seconds_are_normalised_for_nbval(shown):
     """A timing figure reads as SECONDS once tests/nbval_sanitize.cfg is applied, in both forms."""
     import configparser

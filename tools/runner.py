@@ -16,6 +16,7 @@ import os
 import re
 import sys
 import time
+from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
 
@@ -62,11 +63,49 @@ def inject_digits(nb, digits: tuple[int, int]) -> bool:
     raise ValueError("notebook has no cell tagged 'parameters' to override")
 
 
-def execute(path: Path, out: Path, digits: tuple[int, int], threads: int | None = None) -> dict:
+def inject_parameters(nb, values: dict) -> None:
+    """Set other values for names the parameters cell defines (``{"SEED": 1}``), in a cell
+    after it, as ``inject_digits`` does; a name the cell does not define is an error."""
+    import nbformat
+
+    for i, cell in enumerate(nb.cells):
+        if "parameters" in cell.get("metadata", {}).get("tags", []):
+            unknown = [k for k in values if not re.search(rf"^{k}\s*=", cell.source, re.M)]
+            if unknown:
+                raise ValueError(f"the parameters cell sets no {', '.join(unknown)}: "
+                                 "choose among the names it sets")
+            lines = [f"{k} = {v!r}  # injected by the runner" for k, v in values.items()]
+            new = nbformat.v4.new_code_cell("\n".join(lines))
+            new.metadata["tags"] = ["injected-parameters"]
+            nb.cells.insert(i + 1, new)
+            return
+    raise ValueError("notebook has no cell tagged 'parameters' to override")
+
+
+def coalesce_streams(nb) -> None:
+    """Merge each run of consecutive outputs of one stream into one output, as Jupyter shows
+    them: how a cell's prints are split into messages varies from run to run."""
+    for cell in nb.cells:
+        merged: list = []
+        for out in cell.get("outputs", []):
+            last = merged[-1] if merged else None
+            if (out.output_type == "stream" and last is not None
+                    and last.output_type == "stream" and last.name == out.name):
+                last.text += out.text
+            else:
+                merged.append(out)
+        if cell.cell_type == "code":
+            cell.outputs = merged
+
+
+def execute(path: Path, out: Path, digits: tuple[int, int], threads: int | None = None,
+            parameters: dict | None = None, after: Sequence[str] = ()) -> dict:
     """Run one notebook on a fresh kernel, save the executed copy to ``out``, return its record.
 
     ``threads`` caps the kernel's compute threads (OMP_NUM_THREADS): with notebooks run side by
     side, more threads than cores make PyTorch's threads wait on each other, many times slower.
+    ``parameters`` overrides names of the parameters cell; ``after`` is code run after the last
+    cell (the checks of tests/checks), left out of the saved copy.
     """
     if threads:
         os.environ["OMP_NUM_THREADS"] = os.environ["MKL_NUM_THREADS"] = str(threads)
@@ -74,13 +113,16 @@ def execute(path: Path, out: Path, digits: tuple[int, int], threads: int | None 
     from nbclient import NotebookClient
     from nbclient.exceptions import CellExecutionError
 
-
     nb = nbformat.read(path, as_version=4)
     for cell in nb.cells:  # no stale stored output may pass for a result of this run
         if cell.cell_type == "code":
             cell.outputs, cell.execution_count = [], None
     if digits != DEFAULT_DIGITS:
         inject_digits(nb, digits)
+    if parameters:
+        inject_parameters(nb, parameters)
+    n_cells = len(nb.cells)
+    nb.cells += [nbformat.v4.new_code_cell(code) for code in after]
     nb.metadata["kernelspec"] = dict(KERNELSPEC)
     client = NotebookClient(nb, timeout=900, kernel_name="python3", record_timing=False,
                             shutdown_kernel="immediate",
@@ -96,6 +138,8 @@ def execute(path: Path, out: Path, digits: tuple[int, int], threads: int | None 
             lines = [ln for ln in str(err).strip().splitlines() if ln.strip()]
             error = re.sub(r"\x1b\[[0-9;]*m", "", lines[-1]) if lines else repr(err)
     seconds = time.perf_counter() - start
+    del nb.cells[n_cells:]
+    coalesce_streams(nb)
     out.parent.mkdir(parents=True, exist_ok=True)
     nbformat.write(nb, out)
     found = results_from_notebook(nb) or {}
