@@ -24,7 +24,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from tools import notebook_paths  # noqa: E402
-from tools.runner import BUILD, execute  # noqa: E402
+from tools.runner import BUILD, execute, results_from_notebook  # noqa: E402
 
 JSON = ROOT / "benchmarks" / "all_pairs.json"
 TABLE = ROOT / "benchmarks" / "all_pairs.md"
@@ -39,9 +39,22 @@ HEADLINE = {  # notebook: (column title, figure)
 }
 
 
-def _run(job: tuple[Path, tuple[int, int]]) -> tuple[str, str, dict]:
-    path, pair = job
-    row = execute(path, BUILD / f"notebooks-{pair[0]}{pair[1]}" / path.name, pair, threads=1)
+def _run(job: tuple[Path, tuple[int, int], bool]) -> tuple[str, str, dict]:
+    path, pair, resume = job
+    out = BUILD / f"notebooks-{pair[0]}{pair[1]}" / path.name
+    if resume and out.exists():
+        import nbformat
+
+        def code(nb) -> list[str]:
+            return [c.source for c in nb.cells if c.cell_type == "code"
+                    and "injected-parameters" not in c.metadata.get("tags", [])]
+
+        done = nbformat.read(out, as_version=4)
+        found = results_from_notebook(done)
+        if found and code(done) == code(nbformat.read(path, as_version=4)):  # same code
+            return f"{pair[0]},{pair[1]}", path.stem, {"error": None, "seconds": "kept",
+                                                       "figures": found["figures"]}
+    row = execute(path, out, pair, threads=1)
     return f"{pair[0]},{pair[1]}", path.stem, row
 
 
@@ -66,11 +79,13 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--pairs", nargs="*", help="a few pairs such as 4,9 (default all 45)")
+    parser.add_argument("--resume", action="store_true",
+                        help="keep executed copies whose code is the notebook's (after a stop)")
     args = parser.parse_args()
     pairs = ([tuple(int(d) for d in p.split(",")) for p in args.pairs] if args.pairs
              else list(itertools.combinations(range(10), 2)))
     paths = [p for p in notebook_paths() if p.stem in HEADLINE]
-    jobs = [(p, pair) for pair in pairs for p in paths]
+    jobs = [(p, pair, args.resume) for pair in pairs for p in paths]
     start = time.perf_counter()
     results: dict = {f"{a},{b}": {} for a, b in pairs}
     errors: list[str] = []

@@ -86,3 +86,35 @@ def test_notebooks_run_on_another_pair():
     assert 0.90 <= pixel["accuracy"] < 1.0, "2 vs 9 by pixel similarity reaches ~0.93"
     trained = rows["03_seven_steps"]["figures"]["accuracy"]
     assert trained >= 0.95 and trained > pixel["accuracy"], "training must beat the baseline"
+
+
+def test_consecutive_prints_are_one_output():
+    """How prints split into messages varies from run to run; the saved notebook must not."""
+    nb = _nb("print(1)")
+    out = nbformat.v4.new_output
+    nb.cells[0].outputs = [out("stream", name="stdout", text="a\n"),
+                           out("stream", name="stdout", text="b\n"),
+                           out("stream", name="stderr", text="warn\n"),
+                           out("display_data", data={"text/plain": "x"}),
+                           out("stream", name="stdout", text="c\n")]
+    runner.coalesce_streams(nb)
+    assert [(o.output_type, o.get("text")) for o in nb.cells[0].outputs] == [
+        ("stream", "a\nb\n"), ("stream", "warn\n"), ("display_data", None), ("stream", "c\n")]
+
+
+def test_inject_parameters_overrides_named_settings():
+    nb = _nb("SEED = 42\nEPOCHS = 5", "print(SEED)")
+    runner.inject_parameters(nb, {"SEED": 7, "EPOCHS": 1})
+    assert nb.cells[1].source == ("SEED = 7  # injected by the runner\n"
+                                  "EPOCHS = 1  # injected by the runner")
+    with pytest.raises(ValueError, match="sets no LR"):
+        runner.inject_parameters(_nb("SEED = 42"), {"LR": 0.1})
+
+
+def test_code_after_the_notebook_runs_in_its_kernel_and_is_not_saved(tmp_path):
+    src = tmp_path / "nb.ipynb"
+    nbformat.write(_nb("DIGITS = (3, 7)\nx = 2", "from helpers import record\n"
+                       "record('x', DIGITS, accuracy=0.5)"), src)
+    row = runner.execute(src, tmp_path / "out.ipynb", (3, 7), after=["assert x == 3, 'x is 2'"])
+    assert row["error"] is not None and "x is 2" in row["error"]
+    assert len(nbformat.read(tmp_path / "out.ipynb", as_version=4).cells) == 2

@@ -7,8 +7,8 @@
    (``pip install "mnist-seven-steps @ <source>"``, from this working tree instead of the git
    URL): the difference must be the course alone, so installing it changes nothing else.
 3. Every notebook is executed on that venv's kernel from a folder outside the repository, so it
-   imports the installed course, not the checkout; each must finish with its results record
-   (every notebook asserts its key figures before recording them).
+   imports the installed course, not the checkout; each must finish with its results record,
+   and then pass its checks (tests/checks, run in its kernel after its last cell).
 
 Prints one line per notebook, ``N/N notebooks passed`` and the freeze diff; exits 1 on any
 failure. The venv (Colab's torch is a CUDA build: about 3 GB to download, 5.5 GB installed) is
@@ -32,6 +32,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 COURSE = "mnist-seven-steps"
+sys.path.insert(0, str(ROOT))
+from tests.checks import check_source  # noqa: E402  (the standard library only)
 
 # Runs inside the replica: execute one notebook with nbclient, print a JSON summary.
 EXECUTE = r"""
@@ -42,6 +44,9 @@ from nbclient.exceptions import CellExecutionError
 from helpers.results import RESULTS_MIME  # the installed course's
 path = sys.argv[1]
 nb = nbformat.read(path, as_version=4)
+n_cells = len(nb.cells)
+with open(sys.argv[3], encoding="utf-8") as checks:
+    nb.cells.append(nbformat.v4.new_code_cell(checks.read()))
 start = time.perf_counter()
 error = None
 try:
@@ -50,6 +55,7 @@ try:
 except CellExecutionError as err:
     lines = [ln for ln in str(err).splitlines() if ln.strip()]
     error = re.sub(r"\x1b\[[0-9;]*m", "", lines[-1]) if lines else repr(err)
+del nb.cells[n_cells:]
 record = None
 for cell in nb.cells:
     for out in cell.get("outputs", []):
@@ -138,7 +144,10 @@ def replicate(args: argparse.Namespace, python: str, runtime: Path, venv: Path,
     for src in notebooks:
         dest = workdir / src.name
         shutil.copy(src, dest)
-        out = subprocess.run([str(py), "-c", EXECUTE, str(dest), str(workdir)], env=env,
+        checks = workdir / f"{src.stem}.checks.py"
+        checks.write_text(check_source(src.stem), encoding="utf-8")
+        out = subprocess.run([str(py), "-c", EXECUTE, str(dest), str(workdir), str(checks)],
+                             env=env,
                              cwd=workdir, capture_output=True, text=True)
         try:
             result = json.loads(out.stdout.strip().splitlines()[-1])
