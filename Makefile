@@ -12,7 +12,7 @@ ONLY   ?=
 SHARED ?= ../shared
 COLAB_FLAGS ?=
 
-.PHONY: run test notebooks export lint benchmark lock clean setup colab-check
+.PHONY: run test notebooks export lint benchmark spread all-pairs lock clean setup colab-check
 
 setup: $(STAMP)
 
@@ -57,6 +57,14 @@ benchmark: $(STAMP)
 	$(PY) benchmarks/data_load.py
 	$(PY) benchmarks/cnn_vs_resnet.py
 	$(PY) benchmarks/all_digits.py
+
+# How 06's and 07's CNN figures move with the CPU kind, the thread count and the seed (README).
+spread: $(STAMP)
+	$(PY) benchmarks/spread.py
+
+# Every pair notebook on all 45 digit pairs: benchmarks/all_pairs.{json,md} (README, floors).
+all-pairs: $(STAMP)
+	$(PY) benchmarks/all_pairs.py --resume
 
 lock: $(STAMP)
 	@{ sed -n '1,2p' constraints.txt; $(PY) -m pip freeze --exclude-editable; } > constraints.new

@@ -10,7 +10,7 @@ from tests.checks import ANY, FLOORS, check_path, check_source, floor, pair_key
 from tests.checks.tolerance import TOLERANCES, Tolerance, rule_for
 from tests.conftest import NOTEBOOKS, code_cells, read_notebook
 
-RULE = Tolerance(start="train", decimal=0.01, integer=3, why="a test")
+RULE = Tolerance(start="train", accuracy=0.002, decimal=0.01, integer=3, why="a test")
 
 
 def test_every_notebook_has_checks_and_floors():
@@ -56,12 +56,14 @@ def test_numbers_within_tolerance_are_aligned():
 
 @pytest.mark.parametrize(("new", "problem"), [
     ("loss 0.5504 of 600", "0.5504 for 0.5252"),  # a decimal 0.025 away
+    ("loss 0.9230 of 600", "0.9230 for 0.9252"),  # read as an accuracy: 0.0022 away
     ("loss 0.5252 of 604", "604 for 600"),  # a count 4 away
     ("loss 0.5252 of 600 wrong", "beyond its numbers"),  # other words
     ("loss 0.5252", "beyond its numbers"),  # a number missing
 ])
 def test_numbers_beyond_tolerance_or_other_text_fail(new, problem):
-    test, ref = [_stream(new)], [_stream("loss 0.5252 of 600")]
+    ref = [_stream("loss 0.9252 of 600" if "0.92" in new else "loss 0.5252 of 600")]
+    test = [_stream(new)]
     found = RULE.align(test, ref)
     assert found and problem in found[0], found
     assert test[0].text == new  # left as it was: nbval reports the difference

@@ -8,7 +8,11 @@ machine and stays compared exactly; so does every character of the text around t
 
 The bounds below come from the spread measured by ``benchmarks/spread.py`` over three CPU settings
 (this machine's own kernels, ``ATEN_CPU_CAPABILITY=default ONEDNN_MAX_CPU_ISA=SSE41``, and
-``OMP_NUM_THREADS=1``); the README gives the measured figures.
+``OMP_NUM_THREADS=1``) and three seeds; the README gives the figures. Measured for one seed across
+the settings: 06's accuracy moved by at most 0.002 (4 of 2,038 images), its losses by 0.005; 07's
+validation and test accuracy by at most 0.0007 (4 of 6,000 and 7 of 10,000 images). The bounds
+leave room for the figures the benchmark does not print: a digit's accuracy moves by 0.0017 per
+image of its 600, an early epoch's loss more than the last one's.
 """
 
 from __future__ import annotations
@@ -27,7 +31,8 @@ class Tolerance:
     """Numbers in the outputs of the cells from ``start`` on may differ by these bounds."""
 
     start: str  # a regex found in the source of the first code cell it applies to
-    decimal: float  # a number written with a decimal point (a loss, an accuracy)
+    accuracy: float  # a decimal between 0.9 and 1 on both sides (an accuracy)
+    decimal: float  # any other number written with a decimal point (a loss)
     integer: int  # a whole number (a count of mistakes)
     why: str
 
@@ -35,9 +40,10 @@ class Tolerance:
         if test == ref:
             return True
         a, b = float(test), float(ref)
-        if any(c in s for s in (test, ref) for c in ".eE"):
-            return abs(a - b) <= self.decimal + 1e-12
-        return abs(a - b) <= self.integer
+        if not any(c in s for s in (test, ref) for c in ".eE"):
+            return abs(a - b) <= self.integer
+        bound = self.accuracy if min(a, b) >= 0.9 and max(a, b) <= 1 else self.decimal
+        return abs(a - b) <= bound + 1e-12
 
     def text(self, test: str, ref: str) -> list[str]:
         """What keeps ``test`` from passing for ``ref``: nothing if only numbers differ, each
@@ -47,8 +53,9 @@ class Tolerance:
         if SPACE.sub("", NUMBER.sub("#", test)) != SPACE.sub("", NUMBER.sub("#", ref)):
             return ["the text differs beyond its numbers"]
         pairs = zip(NUMBER.findall(test), NUMBER.findall(ref), strict=True)
-        return [f"{t} for {r} (allowed: {self.decimal} for decimals, {self.integer} for counts)"
-                for t, r in pairs if not self.close(t, r)]
+        return [f"{t} for {r} (allowed: {self.accuracy} for accuracies, {self.decimal} for "
+                f"other decimals, {self.integer} for counts)" for t, r in pairs
+                if not self.close(t, r)]
 
     def align(self, test: list, ref: list) -> list[str]:
         """Give each ``test`` output the text of its ``ref`` where they differ only within the
@@ -74,13 +81,15 @@ class Tolerance:
 TOLERANCES: dict[str, Tolerance] = {
     "06_convolutions": Tolerance(
         start=r"learn\.fit_one_cycle\(",
+        accuracy=0.003,
         decimal=0.01,
         integer=6,
         why="fastai's fit of the small CNN, and every figure read off the trained model",
     ),
     "07_all_digits": Tolerance(
         start=r"cnn_history = fit_one_cycle\(",
-        decimal=0.01,
+        accuracy=0.005,
+        decimal=0.02,
         integer=12,
         why="the CNN's 15 epochs, its confusion matrix, per-digit figures and test accuracy",
     ),
