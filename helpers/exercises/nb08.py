@@ -205,8 +205,9 @@ def _check_sorted(answer):
 
 sorted_share = Exercise(
     "08", "sorted_share",
-    "After one epoch on the sorted loader, what share of the validation images does the model "
-    "call the first digit: \"a\" about half, \"b\" almost none, \"c\" almost all?",
+    "On 3 vs 7 (the default pair), after one epoch on the sorted loader, what share of the "
+    "validation images does the model call the first digit: \"a\" about half, \"b\" almost "
+    "none, \"c\" almost all?",
     _check_sorted,
     "A sigmoid squashes large scores to 1, and its slope there is almost 0. How large are the "
     "scores after two dozen steps at learning rate 1 that all say 'first digit'?",
