@@ -71,7 +71,8 @@ if IPyNbFile is not None:
                                           [c.source for c in self.parent.nb.cells
                                            if c.cell_type == "code"])
         if rule is not None:
-            problems = rule.align(test, ref)  # test's numbers take ref's where within tolerance
+            # test's numbers take ref's where within tolerance, timings normalised first
+            problems = rule.align(test, ref, clean=self.sanitize)
             if problems:
                 _compare(self, test, ref, skip_compare)  # nbval's own report of the difference
                 self.comparison_traceback.append("Outside tests/checks/tolerance.py's tolerance:")

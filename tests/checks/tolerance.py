@@ -18,7 +18,7 @@ image of its 600, an early epoch's loss more than the last one's.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 NUMBER = re.compile(r"[-+]?(?:\d+\.\d*|\.\d+|\d+)(?:[eE][-+]?\d+)?")
@@ -47,7 +47,7 @@ class Tolerance:
 
     def text(self, test: str, ref: str) -> list[str]:
         """What keeps ``test`` from passing for ``ref``: nothing if only numbers differ, each
-        within its bound."""
+        within its bound. Both are compared as nbval's sanitize file leaves them."""
         if test == ref:
             return []
         if SPACE.sub("", NUMBER.sub("#", test)) != SPACE.sub("", NUMBER.sub("#", ref)):
@@ -57,9 +57,10 @@ class Tolerance:
                 f"other decimals, {self.integer} for counts)" for t, r in pairs
                 if not self.close(t, r)]
 
-    def align(self, test: list, ref: list) -> list[str]:
+    def align(self, test: list, ref: list, clean: Callable[[str], str] = str) -> list[str]:
         """Give each ``test`` output the text of its ``ref`` where they differ only within the
-        bounds; return the problems where they do not (nbval then reports the difference)."""
+        bounds, once ``clean`` (nbval's sanitize: timings) has been applied to both; return the
+        problems where they do not (nbval then reports the difference)."""
         problems: list[str] = []
         for out, want in zip(test, ref, strict=False):
             if out.get("output_type") != want.get("output_type"):
@@ -70,7 +71,7 @@ class Tolerance:
                 data, wanted = out.get("data", {}), want.get("data", {})
                 places = [(data, wanted, m) for m in TEXT_MIMES if m in data and m in wanted]
             for where, reference, key in places:
-                found = self.text(str(where[key]), str(reference[key]))
+                found = self.text(clean(str(where[key])), clean(str(reference[key])))
                 if found:
                     problems += found
                 else:
