@@ -44,6 +44,9 @@ from nbclient.exceptions import CellExecutionError
 from helpers.results import RESULTS_MIME  # the installed course's
 path = sys.argv[1]
 nb = nbformat.read(path, as_version=4)
+for cell in nb.cells:  # no stale stored output may pass for a result of this run
+    if cell.cell_type == "code":
+        cell.outputs, cell.execution_count = [], None
 n_cells = len(nb.cells)
 with open(sys.argv[3], encoding="utf-8") as checks:
     nb.cells.append(nbformat.v4.new_code_cell(checks.read()))
