@@ -5,6 +5,7 @@ thread or several), and they add up sums in different orders. A trained CNN's we
 differ in their last bits from one CPU kind to another, and training grows the difference into
 other losses, accuracies and mistakes. Everything before the training is the same on every
 machine and stays compared exactly; so does every character of the text around the numbers.
+(07's MLP, trained before its CNN, already moves in the last printed digit under SSE code.)
 
 The bounds below come from the spread measured by ``benchmarks/spread.py`` over three CPU settings
 (this machine's own kernels, ``ATEN_CPU_CAPABILITY=default ONEDNN_MAX_CPU_ISA=SSE41``, and
@@ -88,11 +89,12 @@ TOLERANCES: dict[str, Tolerance] = {
         why="fastai's fit of the small CNN, and every figure read off the trained model",
     ),
     "07_all_digits": Tolerance(
-        start=r"cnn_history = fit_one_cycle\(",
+        start=r"mlp_history = fit_plain\(",
         accuracy=0.005,
         decimal=0.02,
         integer=12,
-        why="the CNN's 15 epochs, its confusion matrix, per-digit figures and test accuracy",
+        why="the MLP's five epochs on 54,000 images (their last digits move under SSE code), then "
+            "the CNN's 15 epochs, its confusion matrix, per-digit figures and test accuracy",
     ),
 }
 
