@@ -90,6 +90,7 @@ def fit_one_cycle(model, train, valid, epochs, lr, batch_size=256, pad=2):
     ``train`` and ``valid`` are (images, classes); prints and returns (validation loss,
     validation accuracy) after each epoch.
     """
+    model.to(memory_format=torch.channels_last)  # a pixel layout CPU convolutions run faster in
     images, classes = train
     steps = len(images) // batch_size  # whole batches only
     opt = torch.optim.SGD(model.parameters(), lr=lr, momentum=0.9, nesterov=True,

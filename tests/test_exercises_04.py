@@ -112,7 +112,7 @@ def no_return(model, opt, train_batches, valid_batches):
 
 
 WRONG_ANSWERS = {
-    "param_count": [
+    "linear_params": [
         (7840, "counts the weights only"),
         (7841, "one bias per output"),
         (785, "every one of the 10 outputs"),

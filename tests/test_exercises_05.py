@@ -36,7 +36,7 @@ WRONG_ANSWERS = {
         (_squeezed, "no `.squeeze()`"),
         (_hidden_only, "that is the hidden layer"),
     ],
-    "param_count": [
+    "mlp_params": [
         (51_216, "weights only"),
         (52_080, "one bias per output"),
         (50_240, "first layer alone"),

@@ -77,7 +77,7 @@ WRONG_ANSWERS = {
         ("a", "tells the digits apart"),
         (0.5, "answer with one letter"),
     ],
-    "sgd_step": [
+    "sgd_update": [
         (_step_no_zero, "still holds the gradient"),
         (_step_no_no_grad, "torch.no_grad()"),
         (_step_rebinds, "names a new tensor"),

@@ -3,15 +3,18 @@ to write, and a per-class accuracy to write."""
 
 from __future__ import annotations
 
+import numbers
 from typing import Any
 
 import torch
 
 from helpers.exercises import (
-    Exercise,
     NotAttempted,
     Wrong,
+    as_number,
     call,
+    close,
+    exercise,
     expect_close,
     expect_tensor,
 )
@@ -21,18 +24,31 @@ def _as_shape(answer: Any, example: str) -> tuple[int, ...]:
     """The learner's shape as a tuple of ints, or a sentence saying what a shape answer looks
     like (a string such as "error" is answered by the caller first)."""
     if isinstance(answer, torch.Size):
-        return tuple(answer)
-    if isinstance(answer, int) and not isinstance(answer, bool):
+        return tuple(int(n) for n in answer)
+    if isinstance(answer, numbers.Integral) and not isinstance(answer, bool):
         raise Wrong(f"a shape is a tuple of sizes, one per axis, such as {example}; "
                     f"you gave the single number {answer}")
     if not isinstance(answer, (tuple, list)) or not all(
-            isinstance(n, int) and not isinstance(n, bool) for n in answer):
+            isinstance(n, numbers.Integral) and not isinstance(n, bool) for n in answer):
         raise Wrong(f"answer with a tuple of whole numbers, one per axis, such as {example}")
     return tuple(answer)
 
 
 # --- reshape: predict the shape of a view with -1 ----------------------------------------------
 
+@exercise(
+    task="`x` is a stack of shape (6, 28, 28). Predict the shape of `x.view(3, -1)` as a tuple, "
+         "e.g. `answer = (2, 5)`.",
+    hint="A view keeps every value. Count the values in x, and divide by the size you asked for.",
+    solution="x holds 6 * 28 * 28 = 4704 values. `view(3, -1)` asks for 3 rows, so -1 becomes\n"
+             "4704 / 3 = 1568:\n\n    answer = (3, 1568)\n\n"
+             "Check it: `torch.zeros(6, 28, 28).view(3, -1).shape`.",
+    value=True)
+def reshape():
+    return (3, 1568)
+
+
+@reshape.checker
 def _check_reshape(answer: Any) -> str:
     if isinstance(answer, str):
         raise Wrong("it runs without an error: -1 means 'whatever size makes the count of "
@@ -52,21 +68,22 @@ def _check_reshape(answer: Any) -> str:
     return "3 rows of 1568: each row holds two whole images, one after the other."
 
 
-reshape = Exercise(
-    "01", "reshape",
-    "`x` is a stack of shape (6, 28, 28). Predict the shape of `x.view(3, -1)` as a tuple, "
-    "e.g. `answer = (2, 5)`.",
-    _check_reshape,
-    "A view keeps every value. Count the values in x, and divide by the size you asked for.",
-    "x holds 6 * 28 * 28 = 4704 values. `view(3, -1)` asks for 3 rows, so -1 becomes\n"
-    "4704 / 3 = 1568:\n\n    answer = (3, 1568)\n\n"
-    "Check it: `torch.zeros(6, 28, 28).view(3, -1).shape`.",
-    (3, 1568),
-)
-
-
 # --- broadcast: predict the shape of a subtraction of two stacks -------------------------------
 
+@exercise(
+    task="`ideals` has shape (2, 1, 28, 28) (the two ideal digits) and `images` shape "
+         "(5, 28, 28). Predict the shape of `images - ideals` as a tuple (or the string 'error').",
+    hint="Write the shapes right-aligned, (2, 1, 28, 28) above (_, 5, 28, 28), and compare "
+         "column by column: a 1 or a missing size stretches to the other.",
+    solution="Right-aligned:\n\n    ideals:    2  1  28  28\n    images:       5  28  28\n"
+             "    result:    2  5  28  28\n\n    answer = (2, 5, 28, 28)\n\n"
+             "The 1 stretches to 5 and the missing axis to 2: every image minus every ideal.",
+    value=True)
+def broadcast():
+    return (2, 5, 28, 28)
+
+
+@broadcast.checker
 def _check_broadcast(answer: Any) -> str:
     if isinstance(answer, str):
         raise Wrong("it does broadcast: line the shapes up from the right, (2, 1, 28, 28) over "
@@ -87,33 +104,26 @@ def _check_broadcast(answer: Any) -> str:
                 "take the larger size in each column (a 1 or a missing size gives way)")
 
 
-broadcast = Exercise(
-    "01", "broadcast",
-    "`ideals` has shape (2, 1, 28, 28) (the two ideal digits) and `images` shape (5, 28, 28). "
-    "Predict the shape of `images - ideals` as a tuple (or the string 'error').",
-    _check_broadcast,
-    "Write the shapes right-aligned, (2, 1, 28, 28) above (_, 5, 28, 28), and compare column "
-    "by column: a 1 or a missing size stretches to the other.",
-    "Right-aligned:\n\n    ideals:    2  1  28  28\n    images:       5  28  28\n"
-    "    result:    2  5  28  28\n\n    answer = (2, 5, 28, 28)\n\n"
-    "The 1 stretches to 5 and the missing axis to 2: every image minus every ideal.",
-    (2, 5, 28, 28),
-)
-
-
 # --- max_distance: the largest pixel difference, per image -------------------------------------
 
-_IMAGES = torch.tensor([[[0.0, 1.0], [0.5, 0.5]],
-                        [[1.0, 1.0], [0.0, 0.0]],
-                        [[0.0, 0.1], [0.7, 0.4]]])  # its largest difference is negative
+_IMAGES = torch.tensor([[[0.9, 0.4], [0.5, 0.4]],   # its largest difference is +0.4,
+                        [[0.0, 0.7], [0.6, 0.3]],   # this one's -0.5: a missing abs shows,
+                        [[0.8, 0.3], [0.4, 0.9]]])  # whichever way round the difference is
 _IDEAL = torch.tensor([[0.5, 0.5], [0.5, 0.3]])
 
 
-def _reference_max(images: torch.Tensor, ideal: torch.Tensor) -> torch.Tensor:
+@exercise(
+    task="Write `max_distance(images, ideal)`: for each image of a stack, the largest absolute "
+         "difference between one of its pixels and the same pixel of the ideal (one number per "
+         "image).",
+    hint="Like `l1_distance`, but take the largest value instead of the mean: "
+         "`.amax((-1, -2))`.")
+def max_distance(images, ideal):
     return (images - ideal).abs().amax((-1, -2))
 
 
-def _check_max(fn: Any) -> str:
+@max_distance.checker
+def _check_max(fn: Any) -> str | None:
     images, ideal = _IMAGES, _IDEAL
     try:
         got = call(fn, images, ideal, name="max_distance")
@@ -129,49 +139,46 @@ def _check_max(fn: Any) -> str:
     hints = {(): "you took one largest value over all images at once; reduce only the last "
                  "two axes, `.amax((-1, -2))`, to keep one distance per image",
              (3, 2): "you reduced only one axis; an image has two (rows and columns)"}
-    right = _reference_max(images, ideal)
-    if isinstance(got, torch.Tensor) and got.shape == (3,) and not torch.allclose(got, right):
+    right = max_distance.reference(images, ideal)
+    if isinstance(got, torch.Tensor) and got.shape == (3,) and not close(got, right):
         diff = images - ideal
-        if torch.allclose(got, diff.amax((-1, -2))):
+        if close(got, diff.amax((-1, -2))) or close(got, (-diff).amax((-1, -2))):
             raise Wrong("you forgot the absolute value: a pixel lighter than the ideal gives a "
-                        "negative difference, and it is just as far away")
-        if torch.allclose(got, diff.abs().mean((-1, -2))):
+                        "negative difference, and it is just as far away. On these images you "
+                        f"returned {[round(v, 4) for v in got.tolist()]}, where "
+                        f"{[round(v, 4) for v in right.tolist()]} is expected")
+        if close(got, diff.abs().mean((-1, -2))):
             raise Wrong("that is the L1 distance (the mean); this distance is the LARGEST "
                         "absolute difference")
-    expect_tensor(got, right, "max_distance(images, ideal)",
-                  shape_hints=hints)
+        if close(got, diff.abs().amin((-1, -2))):
+            raise Wrong("that is the smallest absolute difference; this distance is the LARGEST")
+    expect_tensor(got, right, "max_distance(images, ideal)", shape_hints=hints)
     one = images[:1]
-    expect_tensor(call(fn, one, ideal, name="max_distance"), _reference_max(one, ideal),
+    expect_tensor(call(fn, one, ideal, name="max_distance"), max_distance.reference(one, ideal),
                   "max_distance on a batch of one image",
                   shape_hints={(): "a batch of one image still needs one distance per image, "
                                    "shape (1,): did you `.squeeze()` it away?"})
     return None
 
 
-max_distance = Exercise(
-    "01", "max_distance",
-    "Write `max_distance(images, ideal)`: for each image of a stack, the largest absolute "
-    "difference between one of its pixels and the same pixel of the ideal (one number per "
-    "image).",
-    _check_max,
-    "Like `l1_distance`, but take the largest value instead of the mean: `.amax((-1, -2))`.",
-    "def max_distance(images, ideal):\n    return (images - ideal).abs().amax((-1, -2))\n\n"
-    "`amax` over the last two axes (rows and columns) leaves one value per image.",
-    _reference_max,
-)
-
-
-# --- per_class: the accuracy on the images of one digit -----------------------------------------
+# --- per_class_accuracy: the accuracy on the images of one digit --------------------------------
 
 _LABELS = torch.tensor([3, 3, 3, 3, 7, 7, 7, 7, 7, 7])
 _PREDS = torch.tensor([3, 3, 3, 7, 7, 7, 3, 3, 7, 7])  # 3 of 4 threes, 4 of 6 sevens right
 
 
-def _reference_per_class(preds: torch.Tensor, labels: torch.Tensor, digit: int) -> torch.Tensor:
-    return (preds == labels)[labels == digit].float().mean()
+@exercise(
+    task="Write `per_class_accuracy(preds, labels, digit)`: the fraction of the images whose "
+         "label is `digit` that were predicted right.",
+    hint="Compare `preds == labels`, keep the entries where `labels == digit` (a boolean mask "
+         "inside `[...]`), then `.float().mean()`.")
+def per_class_accuracy(preds, labels, digit):
+    correct = preds == labels
+    return correct[labels == digit].float().mean()  # the mask keeps that digit's images only
 
 
-def _check_per_class(fn: Any) -> str:
+@per_class_accuracy.checker
+def _check_per_class(fn: Any) -> str | None:
     preds, labels = _PREDS, _LABELS
     for digit in (3, 7):
         try:
@@ -181,43 +188,25 @@ def _check_per_class(fn: Any) -> str:
                 raise Wrong(f"{err}. The mean of True/False values needs numbers first: "
                             "`.float()` before `.mean()`") from None
             raise
-        except NotAttempted:
-            raise
-        value = got.item() if isinstance(got, torch.Tensor) and got.numel() == 1 else got
-        right = _reference_per_class(preds, labels, digit).item()
+        value = as_number(got, f"per_class_accuracy(preds, labels, {digit})")
+        right = per_class_accuracy.reference(preds, labels, digit).item()
         mine = labels == digit
-        if isinstance(value, (int, float)) and not isinstance(value, bool):
-            if value > 1:
-                raise Wrong(f"you returned {value:g}, a count; accuracy is a fraction between "
-                            "0 and 1 (divide by the number of images of that digit)")
-            overall = (preds == labels).float().mean().item()
-            precision = (preds == labels)[preds == digit].float().mean().item()
-            share = ((preds == labels) & mine).float().mean().item()
-            if abs(value - right) > 1e-4:
-                if abs(value - overall) < 1e-6:
-                    raise Wrong("that is the accuracy over ALL images; keep only the images "
-                                "whose label is `digit`")
-                if abs(value - precision) < 1e-6:
-                    raise Wrong("you kept the images PREDICTED as `digit`; the question is "
-                                "about images whose LABEL is `digit`")
-                if abs(value - share) < 1e-6:
-                    raise Wrong("you divided by the number of all images; divide by the "
-                                "number of images of that digit (the mean over those only)")
-        expect_close(got, right, f"per_class_accuracy(preds, labels, {digit})")
+        if value > 1:
+            raise Wrong(f"you returned {value:g}, a count; accuracy is a fraction between "
+                        "0 and 1 (divide by the number of images of that digit)")
+        overall = (preds == labels).float().mean().item()
+        precision = (preds == labels)[preds == digit].float().mean().item()
+        share = ((preds == labels) & mine).float().mean().item()
+        if abs(value - right) > 1e-4:
+            if abs(value - overall) < 1e-6:
+                raise Wrong("that is the accuracy over ALL images; keep only the images "
+                            "whose label is `digit`")
+            if abs(value - precision) < 1e-6:
+                raise Wrong("you kept the images PREDICTED as `digit`; the question is "
+                            "about images whose LABEL is `digit`")
+            if abs(value - share) < 1e-6:
+                raise Wrong("you divided by the number of all images; divide by the "
+                            "number of images of that digit (the mean over those only)")
+        expect_close(value, right, f"per_class_accuracy(preds, labels, {digit}) (labels "
+                     f"{labels.tolist()}, preds {preds.tolist()})")
     return None
-
-
-per_class = Exercise(
-    "01", "per_class",
-    "Write `per_class_accuracy(preds, labels, digit)`: the fraction of the images whose label "
-    "is `digit` that were predicted right.",
-    _check_per_class,
-    "Compare `preds == labels`, keep the entries where `labels == digit` (a boolean mask "
-    "inside `[...]`), then `.float().mean()`.",
-    "def per_class_accuracy(preds, labels, digit):\n"
-    "    correct = preds == labels\n"
-    "    return correct[labels == digit].float().mean()\n\n"
-    "The mask `labels == digit` keeps the images of that digit only; the mean of their 0/1\n"
-    "'right' values is the fraction right.",
-    _reference_per_class,
-)

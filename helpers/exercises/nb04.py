@@ -40,8 +40,8 @@ def _check_param_count(answer) -> str:
     return "784 x 10 weights plus 10 biases. Run the cell below to confirm it."
 
 
-param_count = Exercise(
-    "04", "param_count",
+linear_params = Exercise(
+    "04", "linear_params",
     "How many numbers does `nn.Linear(784, 10)` learn (weights and biases together)?",
     _check_param_count,
     "The weight has shape (out_features, in_features); the bias has one number per output.",

@@ -139,8 +139,8 @@ _check_count = _number_check(
               "n_out biases; then add the three layers")
 
 
-param_count = Exercise(
-    "05", "param_count",
+mlp_params = Exercise(
+    "05", "mlp_params",
     "How many parameters does `nn.Sequential(nn.Linear(784, 64), nn.ReLU(), nn.Linear(64, 16), "
     "nn.ReLU(), nn.Linear(16, 1))` have? Work it out, then give the number.",
     _check_count,

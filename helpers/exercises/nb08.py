@@ -295,8 +295,8 @@ def _check_step(fn):
     return "Step, then zero: each step now uses only its own batch's gradient."
 
 
-sgd_step = Exercise(
-    "08", "sgd_step",
+sgd_update = Exercise(
+    "08", "sgd_update",
     "Write `sgd_step(params, lr)`: called after `loss.backward()`, it moves every parameter "
     "against its gradient by `lr` times it, in place, then zeroes the gradient.",
     _check_step,
