@@ -118,3 +118,31 @@ def test_code_after_the_notebook_runs_in_its_kernel_and_is_not_saved(tmp_path):
     row = runner.execute(src, tmp_path / "out.ipynb", (3, 7), after=["assert x == 3, 'x is 2'"])
     assert row["error"] is not None and "x is 2" in row["error"]
     assert len(nbformat.read(tmp_path / "out.ipynb", as_version=4).cells) == 2
+
+
+def test_the_executor_is_defined_once():
+    """Only helpers/executor.py drives a kernel; the runner, the Colab replica and the
+    benchmarks all go through it."""
+    users = [p.relative_to(ROOT).as_posix() for folder in ("helpers", "tools", "benchmarks")
+             for p in sorted((ROOT / folder).rglob("*.py"))
+             if "NotebookClient" in p.read_text(encoding="utf-8")]
+    assert users == ["helpers/executor.py"]
+    assert "helpers.executor" in (ROOT / "tools" / "colab_check.py").read_text(encoding="utf-8")
+
+
+def test_executor_command_line_clears_stale_outputs_and_runs_code_after(tmp_path):
+    import subprocess
+    import sys
+
+    src = tmp_path / "nb.ipynb"
+    nb = _nb("x = 2", "print('fresh')")
+    nb.cells[1].outputs = [nbformat.v4.new_output("stream", name="stdout", text="stale\n")]
+    nbformat.write(nb, src)
+    (tmp_path / "after.py").write_text("assert x == 3, 'x is 2'\n")
+    out = subprocess.run([sys.executable, "-m", "helpers.executor", str(src), "--after",
+                          str(tmp_path / "after.py"), "--out", str(tmp_path / "out.ipynb")],
+                         capture_output=True, text=True, cwd=ROOT, check=True)
+    summary = json.loads(out.stdout.strip().splitlines()[-1])
+    assert summary["error"] == "AssertionError: x is 2" and summary["record"] is None
+    saved = nbformat.read(tmp_path / "out.ipynb", as_version=4)
+    assert len(saved.cells) == 2 and saved.cells[1].outputs[0].text == "fresh\n"

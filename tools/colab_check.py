@@ -6,7 +6,8 @@
 2. ``pip freeze`` before and after installing the course the way the notebooks' set-up cell does
    (``pip install "mnist-seven-steps @ <source>"``, from this working tree instead of the git
    URL): the difference must be the course alone, so installing it changes nothing else.
-3. Every notebook is executed on that venv's kernel from a folder outside the repository, so it
+3. Every notebook is executed on that venv's kernel from a folder outside the repository, by the
+   installed course's own executor (``python -m helpers.executor``, as ``make run`` uses), so it
    imports the installed course, not the checkout; each must finish with its results record,
    and then pass its checks (tests/checks, run in its kernel after its last cell).
 
@@ -34,40 +35,6 @@ ROOT = Path(__file__).resolve().parent.parent
 COURSE = "mnist-seven-steps"
 sys.path.insert(0, str(ROOT))
 from tests.checks import check_source  # noqa: E402  (the standard library only)
-
-# Runs inside the replica: execute one notebook with nbclient, print a JSON summary.
-EXECUTE = r"""
-import json, re, sys, time
-import nbformat
-from nbclient import NotebookClient
-from nbclient.exceptions import CellExecutionError
-from helpers.results import RESULTS_MIME  # the installed course's
-path = sys.argv[1]
-nb = nbformat.read(path, as_version=4)
-for cell in nb.cells:  # no stale stored output may pass for a result of this run
-    if cell.cell_type == "code":
-        cell.outputs, cell.execution_count = [], None
-n_cells = len(nb.cells)
-with open(sys.argv[3], encoding="utf-8") as checks:
-    nb.cells.append(nbformat.v4.new_code_cell(checks.read()))
-start = time.perf_counter()
-error = None
-try:
-    NotebookClient(nb, timeout=900, kernel_name="python3",
-                   resources={"metadata": {"path": sys.argv[2]}}).execute()
-except CellExecutionError as err:
-    lines = [ln for ln in str(err).splitlines() if ln.strip()]
-    error = re.sub(r"\x1b\[[0-9;]*m", "", lines[-1]) if lines else repr(err)
-del nb.cells[n_cells:]
-record = None
-for cell in nb.cells:
-    for out in cell.get("outputs", []):
-        meta = out.get("metadata", {})
-        record = meta.get(RESULTS_MIME, record)
-nbformat.write(nb, path)
-print(json.dumps({"error": error, "record": record,
-                  "seconds": round(time.perf_counter() - start, 1)}))
-"""
 
 
 def find_python(asked: str | None) -> str:
@@ -149,9 +116,10 @@ def replicate(args: argparse.Namespace, python: str, runtime: Path, venv: Path,
         shutil.copy(src, dest)
         checks = workdir / f"{src.stem}.checks.py"
         checks.write_text(check_source(src.stem), encoding="utf-8")
-        out = subprocess.run([str(py), "-c", EXECUTE, str(dest), str(workdir), str(checks)],
-                             env=env,
-                             cwd=workdir, capture_output=True, text=True)
+        # the installed course's own executor, the one make run uses
+        out = subprocess.run([str(py), "-m", "helpers.executor", str(dest), "--cwd", str(workdir),
+                              "--after", str(checks), "--out", str(dest)],
+                             env=env, cwd=workdir, capture_output=True, text=True)
         try:
             result = json.loads(out.stdout.strip().splitlines()[-1])
         except (IndexError, ValueError):

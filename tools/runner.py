@@ -5,7 +5,8 @@
     python -m tools.runner --inplace        # refresh the committed notebooks' outputs
 
 Copies go to ``build/`` (git-ignored) unless ``--inplace``; the results table is printed and
-written to ``build/results.json``.
+written to ``build/results.json``. Each notebook runs through helpers.executor, the course's one
+notebook executor.
 """
 
 from __future__ import annotations
@@ -13,7 +14,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import re
 import sys
 import time
 from collections.abc import Sequence
@@ -21,86 +21,23 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
 
 from helpers.course import DEFAULT_DIGITS, parse_digits
-from helpers.results import RESULTS_MIME
+from helpers.executor import (  # noqa: F401  (the runner's own names, for tests and benchmarks)
+    KERNELSPEC,
+    coalesce_streams,
+    execute_notebook,
+    inject_digits,
+    inject_parameters,
+    results_from_notebook,
+)
 from tools import ROOT, notebook_paths
 
 BUILD = ROOT / "build"
 
 
-# What ipykernel writes for its kernel: a notebook saved by Jupyter after opening gets this, so
-# one stored otherwise would show as modified the moment a reader opens it.
-KERNELSPEC = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}
-PAIR = re.compile(r"^DIGITS\s*=", re.M)
-
-
-def results_from_notebook(nb) -> dict | None:
-    """The last results record in an executed notebook (as a dict), or None."""
-    found = None
-    for cell in nb.get("cells", []):
-        for out in cell.get("outputs", []):
-            meta = out.get("metadata", {})
-            if RESULTS_MIME in meta:
-                found = meta[RESULTS_MIME]
-    return found
-
-
-def inject_digits(nb, digits: tuple[int, int]) -> bool:
-    """Papermill's convention: a cell tagged ``injected-parameters`` after ``parameters``.
-
-    Only a notebook whose parameters cell sets a ``DIGITS`` pair takes one; the all-digits
-    notebook has none and is left as it is (returns False).
-    """
-    import nbformat
-
-    for i, cell in enumerate(nb.cells):
-        if "parameters" in cell.get("metadata", {}).get("tags", []):
-            if not PAIR.search(cell.source):
-                return False
-            new = nbformat.v4.new_code_cell(f"DIGITS = {tuple(digits)}  # injected by the runner")
-            new.metadata["tags"] = ["injected-parameters"]
-            nb.cells.insert(i + 1, new)
-            return True
-    raise ValueError("notebook has no cell tagged 'parameters' to override")
-
-
-def inject_parameters(nb, values: dict) -> None:
-    """Set other values for names the parameters cell defines (``{"SEED": 1}``), in a cell
-    after it, as ``inject_digits`` does; a name the cell does not define is an error."""
-    import nbformat
-
-    for i, cell in enumerate(nb.cells):
-        if "parameters" in cell.get("metadata", {}).get("tags", []):
-            unknown = [k for k in values if not re.search(rf"^{k}\s*=", cell.source, re.M)]
-            if unknown:
-                raise ValueError(f"the parameters cell sets no {', '.join(unknown)}: "
-                                 "choose among the names it sets")
-            lines = [f"{k} = {v!r}  # injected by the runner" for k, v in values.items()]
-            new = nbformat.v4.new_code_cell("\n".join(lines))
-            new.metadata["tags"] = ["injected-parameters"]
-            nb.cells.insert(i + 1, new)
-            return
-    raise ValueError("notebook has no cell tagged 'parameters' to override")
-
-
-def coalesce_streams(nb) -> None:
-    """Merge each run of consecutive outputs of one stream into one output, as Jupyter shows
-    them: how a cell's prints are split into messages varies from run to run."""
-    for cell in nb.cells:
-        merged: list = []
-        for out in cell.get("outputs", []):
-            last = merged[-1] if merged else None
-            if (out.output_type == "stream" and last is not None
-                    and last.output_type == "stream" and last.name == out.name):
-                last.text += out.text
-            else:
-                merged.append(out)
-        if cell.cell_type == "code":
-            cell.outputs = merged
-
-
 def execute(path: Path, out: Path, digits: tuple[int, int], threads: int | None = None,
             parameters: dict | None = None, after: Sequence[str] = ()) -> dict:
-    """Run one notebook on a fresh kernel, save the executed copy to ``out``, return its record.
+    """Run one notebook with :func:`helpers.executor.execute_notebook`, save the executed copy
+    to ``out``, and return its row of the results table.
 
     ``threads`` caps the kernel's compute threads (OMP_NUM_THREADS): with notebooks run side by
     side, more threads than cores make PyTorch's threads wait on each other, many times slower.
@@ -109,42 +46,15 @@ def execute(path: Path, out: Path, digits: tuple[int, int], threads: int | None 
     """
     if threads:
         os.environ["OMP_NUM_THREADS"] = os.environ["MKL_NUM_THREADS"] = str(threads)
-    import nbformat
-    from nbclient import NotebookClient
-    from nbclient.exceptions import CellExecutionError
-
-    nb = nbformat.read(path, as_version=4)
-    for cell in nb.cells:  # no stale stored output may pass for a result of this run
-        if cell.cell_type == "code":
-            cell.outputs, cell.execution_count = [], None
-    if digits != DEFAULT_DIGITS:
-        inject_digits(nb, digits)
-    if parameters:
-        inject_parameters(nb, parameters)
-    n_cells = len(nb.cells)
-    nb.cells += [nbformat.v4.new_code_cell(code) for code in after]
-    nb.metadata["kernelspec"] = dict(KERNELSPEC)
-    client = NotebookClient(nb, timeout=900, kernel_name="python3", record_timing=False,
-                            shutdown_kernel="immediate",
-                            resources={"metadata": {"path": str(path.parent)}})
     BUILD.mkdir(exist_ok=True)
-    start = time.perf_counter()
-    error = None
     # The kernel's own chatter (e.g. jupyter_client's transport warning) goes to a log file.
     with open(BUILD / "kernels.log", "a") as log:
-        try:
-            client.execute(stderr=log)
-        except CellExecutionError as err:
-            lines = [ln for ln in str(err).strip().splitlines() if ln.strip()]
-            error = re.sub(r"\x1b\[[0-9;]*m", "", lines[-1]) if lines else repr(err)
-    seconds = time.perf_counter() - start
-    del nb.cells[n_cells:]
-    coalesce_streams(nb)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    nbformat.write(nb, out)
-    found = results_from_notebook(nb) or {}
-    return {"name": path.stem, "seconds": round(seconds, 2), "digits": found.get("digits"),
-            "figures": found.get("figures", {}), "error": error,
+        run = execute_notebook(path, cwd=path.parent,
+                               digits=None if digits == DEFAULT_DIGITS else digits,
+                               parameters=parameters, after=after, out=out, log=log)
+    found = run.record or {}
+    return {"name": path.stem, "seconds": run.seconds, "digits": found.get("digits"),
+            "figures": found.get("figures", {}), "error": run.error,
             "output": str(out.relative_to(ROOT) if out.is_relative_to(ROOT) else out)}
 
 

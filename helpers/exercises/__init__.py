@@ -46,6 +46,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from helpers.exercises import records
 from helpers.exercises.checking import (
     NotAttempted,
     Wrong,
@@ -63,7 +64,6 @@ from helpers.exercises.checking import (
     is_placeholder,
     raised,
 )
-from helpers.exercises import records
 from helpers.exercises.records import show
 
 __all__ = [

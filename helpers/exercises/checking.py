@@ -205,7 +205,8 @@ def expect_count(got: Any, expected: int, name: str = "your count") -> None:
     """A whole number equal to ``expected``, or :class:`Wrong` showing both."""
     value = as_count(got, name)
     if value != expected:
-        raise Wrong(f"{name} is {value}; that is not it ({'too many' if value > expected else 'too few'})")
+        more = "too many" if value > expected else "too few"
+        raise Wrong(f"{name} is {value}; that is not it ({more})")
 
 
 def expect_tensor(got: Any, expected: torch.Tensor, name: str = "your result", *,
