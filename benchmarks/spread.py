@@ -6,9 +6,10 @@ the seed.
 For each CPU setting (this machine's own kernels; ``ATEN_CPU_CAPABILITY=default
 ONEDNN_MAX_CPU_ISA=SSE41``, PyTorch's and oneDNN's plainest x86 code, standing in for another
 CPU; ``OMP_NUM_THREADS=1``; ``ATEN_CPU_CAPABILITY=avx2 ONEDNN_MAX_CPU_ISA=AVX2``, an AVX2-only
-CPU such as the slowest CI runs on, for 07's training time) and each seed, it executes notebook 06 with that ``SEED`` and trains
-notebook 07's CNN recipe with ``benchmarks/all_digits.py`` (test set scored once per run). It
-prints each figure's range per setting, and 07's median test accuracy over the seeds per
+CPU such as the slowest CI runs on, for 07's training time) and each seed, it executes
+notebook 06 with that ``SEED`` and trains notebook 07's CNN recipe with
+``benchmarks/all_digits.py`` (test set scored once per run). It prints each figure's range per
+setting, and 07's median test accuracy over the seeds per
 setting, and writes everything to build/benchmarks/spread.json. Run it on an idle machine: it
 takes about 40 minutes on two cores. ``--only`` keeps the other notebook's runs from the
 committed benchmarks/spread.json.

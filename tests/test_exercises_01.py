@@ -5,8 +5,6 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from helpers.exercises import nb01
-
 
 def _overall(preds, labels, digit):
     return (preds == labels).float().mean()

@@ -11,8 +11,8 @@ import sys
 
 import pytest
 
-from tools.export import Cell, ExportError, generate, module_text, saved_cells
 from tests.conftest import ROOT
+from tools.export import Cell, ExportError, generate, module_text, saved_cells
 
 GENERATED = generate()
 
@@ -83,7 +83,7 @@ def test_imports_come_from_the_cells_and_the_notebook():
 
 
 def test_a_cell_that_would_run_code_at_import_is_refused():
-    with pytest.raises(ExportError, match="cell a1.*move the expr"):
+    with pytest.raises(ExportError, match=r"cell a1.*move the expr"):
         module_text("helpers.demo", [_cell("def f(x):\n    return x\n\n\nprint(f(2))\n")])
 
 

@@ -119,15 +119,9 @@ class Exercise:
     reference's name (unique across the course), ``id`` the two together ("01.reshape").
     """
 
-    def __init__(self, reference: Callable[..., Any], *legacy: Any, task: str = "",
-                 hint: str = "", solution: str | None = None, points: int = 1,
-                 value: bool = False, notebook: str | None = None) -> None:
-        if legacy:  # LEGACY positional form, removed once every module is converted
-            notebook, name, task, checker, hint, solution, ref = (reference, *legacy)
-            self.name, self.notebook, self.task, self.hint_text = name, notebook, task, hint
-            self.points, self.reference, self.solution_text = 1, ref, solution.strip()
-            self._checker = checker
-            return
+    def __init__(self, reference: Callable[..., Any], *, task: str, hint: str,
+                 solution: str | None = None, points: int = 1, value: bool = False,
+                 notebook: str | None = None) -> None:
         self.name: str = reference.__name__
         found = _MODULE.search(reference.__module__)
         self.notebook: str = notebook or (found.group(1) if found else "")

@@ -9,7 +9,6 @@ from typing import Any
 import torch
 
 from helpers.exercises import (
-    NotAttempted,
     Wrong,
     as_number,
     call,

@@ -1,28 +1,59 @@
-"""Exercises of notebook 05 (a neural network: two linear layers and a ReLU)."""
+"""Exercises of notebook 05 (a neural network: two linear layers and a ReLU): what a ReLU does
+to a sum, a two-layer net to write, and its parameters to count."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from itertools import pairwise
+from typing import Any
 
 import torch
 
 from helpers.exercises import (
-    Exercise,
     Wrong,
+    as_count,
+    as_number,
     call,
-    expect_close,
+    close,
+    exercise,
     expect_tensor,
 )
 
+
+def _unquoted(answer: Any, name: str) -> None:
+    """A number typed inside quotes gets its own word."""
+    if isinstance(answer, str):
+        try:
+            float(answer.replace(",", "").replace("_", ""))
+        except ValueError:
+            return
+        raise Wrong(f"{name} is the string {answer!r}; give the number itself, without quotes")
+
+
+def _count(answer: Any, name: str) -> int:
+    """as_count, saying exactly which number is not whole."""
+    _unquoted(answer, name)
+    value = as_number(answer, name)
+    if not value.is_integer():
+        raise Wrong(f"{name} is {value!r}; a count is a whole number")
+    return as_count(value, name)
+
+
 # --- 1. a two-layer net by hand ----------------------------------------------------------------
 
-
-def _reference_net(x, hidden_w, hidden_b, out_w, out_b):
-    return (x @ hidden_w + hidden_b).relu() @ out_w + out_b
+@exercise(
+    task="Write `two_layer_net(x, hidden_w, hidden_b, out_w, out_b)`: the hidden layer's weighted "
+         "sums, a ReLU, then the output layer, giving one score per row of x, shape (n, 1).",
+    hint="Two matrix products with a `.relu()` between them: `x @ hidden_w + hidden_b`, ReLU, "
+         "then `@ out_w + out_b`. x is (n, n_in), hidden_w (n_in, n_hidden), out_w "
+         "(n_hidden, 1).")
+def two_layer_net(x, hidden_w, hidden_b, out_w, out_b):
+    hidden = (x @ hidden_w + hidden_b).relu()  # (n, n_hidden): negative sums become 0
+    return hidden @ out_w + out_b  # (n, 1): no ReLU on the score, it may be negative
 
 
 def _net_cases() -> list[tuple[torch.Tensor, ...]]:
-    """Small nets (5 inputs, 3 hidden units, 1 output) on batches of 4, 1 and 6 rows.
+    """Fresh small nets (5 inputs, 3 hidden units, 1 output) on batches of 4, 1 and 6 rows.
 
     The first case is written out so that some hidden sums are negative (a missing ReLU shows)
     and some scores are negative (a ReLU on the output shows); no shape is square, so a matrix
@@ -48,135 +79,179 @@ def _net_cases() -> list[tuple[torch.Tensor, ...]]:
     return cases
 
 
-def _check_net(fn) -> None:
+_Net = Callable[..., torch.Tensor]
+_NET_MISTAKES: list[tuple[_Net, str]] = [
+    (lambda x, hw, hb, ow, ob: (x @ hw + hb) @ ow + ob,
+     "you forgot the ReLU between the layers: without it the two layers collapse into one "
+     "linear layer. Apply `.relu()` to the hidden sums"),
+    (lambda x, hw, hb, ow, ob: ((x @ hw + hb).relu() @ ow + ob).relu(),
+     "your scores are never negative: you applied ReLU to the output too. The ReLU belongs "
+     "between the layers; the output is a score (a logit) that must be free to go below 0 for "
+     "the second digit"),
+    (lambda x, hw, hb, ow, ob: ((x @ hw + hb).relu() @ ow + ob).sigmoid(),
+     "you applied a sigmoid to the output; return the score itself, which may be any number "
+     "(the loss, gap_loss, applies the sigmoid)"),
+    (lambda x, hw, hb, ow, ob: (x @ hw + hb).sigmoid() @ ow + ob,
+     "you put a sigmoid between the layers; this net's activation is the ReLU, max(0, x): "
+     "`.relu()` on the hidden sums"),
+    (lambda x, hw, hb, ow, ob: ((x @ hw + hb).sigmoid() @ ow + ob).sigmoid(),
+     "you used sigmoids, between the layers and on the output; this net has a ReLU between the "
+     "layers and nothing on the output, a score that may be any number"),
+    (lambda x, hw, hb, ow, ob: (x @ hw + hb).abs() @ ow + ob,
+     "that is abs between the layers: it flips negative sums to positive, where a ReLU sets "
+     "them to 0"),
+    (lambda x, hw, hb, ow, ob: ((x @ hw).relu() + hb) @ ow + ob,
+     "you added hidden_b after the ReLU; add it to the weighted sums first, then apply the "
+     "ReLU: `(x @ hidden_w + hidden_b).relu()`"),
+    (lambda x, hw, hb, ow, ob: (x @ hw).relu() @ ow + ob,
+     "you left out hidden_b: the hidden layer is `x @ hidden_w + hidden_b`, then the ReLU"),
+    (lambda x, hw, hb, ow, ob: (x @ hw + hb).relu() @ ow,
+     "you left out out_b: the output layer is `hidden @ out_w + out_b`"),
+    (lambda x, hw, hb, ow, ob: (x @ hw + hb).relu() @ ow + hb.sum(),
+     "you added hidden_b a second time at the output; the output layer adds out_b"),
+]
+
+
+def _explain_error(err: Wrong) -> Wrong:
+    text = str(err)
+    if "cannot be multiplied" in text or "size of tensor" in text:
+        return Wrong(f"{text}. Mind the orientation: x has one row per image, shape (n, n_in), "
+                     "and hidden_w is (n_in, n_hidden), so the hidden layer is `x @ hidden_w` "
+                     "(not `hidden_w @ x`), and the output `hidden @ out_w`")
+    if "dtype" in text or "scalar type" in text:
+        return Wrong(f"{text}. Some tensors were float32 and some float64 in one product: "
+                     "convert all of them, or none")
+    return err
+
+
+@two_layer_net.checker
+def _check_net(fn: Any) -> None:
     for x, hidden_w, hidden_b, out_w, out_b in _net_cases():
         args = (x, hidden_w, hidden_b, out_w, out_b)
+        n = x.shape[0]
         try:
             got = call(fn, *args, name="two_layer_net")
         except Wrong as err:
-            if "multiplied" in str(err) or "size" in str(err) or "match" in str(err):
-                raise Wrong(f"{err}. Mind the orientation: x has one row per image, shape "
-                            "(n, n_in), and hidden_w is (n_in, n_hidden), so the hidden layer is "
-                            "`x @ hidden_w` (not `hidden_w @ x`), and the output `hidden @ out_w`"
-                            ) from None
-            raise
-        expected = _reference_net(*args)
-        n = x.shape[0]
+            raise _explain_error(err) from None
+        expected = two_layer_net.reference(*args)
         if isinstance(got, torch.Tensor) and got.shape == expected.shape:
-            no_relu = (x @ hidden_w + hidden_b) @ out_w + out_b
-            if torch.allclose(got, no_relu, atol=1e-5) and not torch.allclose(
-                    no_relu, expected, atol=1e-5):
-                raise Wrong("you forgot the ReLU between the layers: without it the two layers "
-                            "collapse into one linear layer. Apply `.relu()` to the hidden sums")
-            if torch.allclose(got, expected.relu(), atol=1e-5) and not torch.allclose(
-                    expected.relu(), expected, atol=1e-5):
-                raise Wrong("your scores are never negative: you applied ReLU to the output too. "
-                            "The ReLU belongs between the layers; the output is a score (a logit) "
-                            "that must be free to go below 0 for the second digit")
-            late_bias = ((x @ hidden_w).relu() + hidden_b) @ out_w + out_b
-            if torch.allclose(got, late_bias, atol=1e-5) and not torch.allclose(
-                    late_bias, expected, atol=1e-5):
-                raise Wrong("you added hidden_b after the ReLU; add it to the weighted sums "
-                            "first, then apply the ReLU: `(x @ hidden_w + hidden_b).relu()`")
-        expect_tensor(got, expected, "two_layer_net(x, ...)", requires_grad=None,
-                      shape_hints={(n,): "keep one score per row as a column, shape (n, 1), "
+            for mistake, why in _NET_MISTAKES:
+                other = mistake(*(a.double() for a in args))
+                if close(got, other) and not close(other, expected):
+                    raise Wrong(why)
+        expect_tensor(got, expected, f"two_layer_net on a batch of {n} (x of shape {(n, 5)}, "
+                      "3 hidden units)", requires_grad=None,
+                      shape_hints={(n,): "Keep one score per row as a column, shape (n, 1), "
                                          "like the targets: no `.squeeze()`",
-                                   (n, 3): "that is the hidden layer (3 units here); multiply it "
-                                           "by out_w and add out_b to get one score per image"})
+                                   (): "A batch of one image still needs one score per row, "
+                                       "shape (1, 1): no `.squeeze()`",
+                                   (1, n): "That is a row of scores; they go in a "
+                                           "column, one row per image: no `.T` at the end",
+                                   (n, 3): "That is the hidden layer (3 units here); multiply "
+                                           "it by out_w and add out_b to get one score per "
+                                           "image"})
 
-
-two_layer_net = Exercise(
-    "05", "two_layer_net",
-    "Write `two_layer_net(x, hidden_w, hidden_b, out_w, out_b)`: the hidden layer's weighted "
-    "sums, a ReLU, then the output layer, giving one score per row of x, shape (n, 1).",
-    _check_net,
-    "Two matrix products with a `.relu()` between them: `x @ hidden_w + hidden_b`, ReLU, then "
-    "`@ out_w + out_b`. x is (n, n_in), hidden_w (n_in, n_hidden), out_w (n_hidden, 1).",
-    "def two_layer_net(x, hidden_w, hidden_b, out_w, out_b):\n"
-    "    hidden = (x @ hidden_w + hidden_b).relu()  # (n, n_hidden), negatives set to 0\n"
-    "    return hidden @ out_w + out_b  # (n, 1): no ReLU on the score",
-    _reference_net,
-)
 
 # --- 2. counting parameters --------------------------------------------------------------------
 
 SIZES = (784, 64, 16, 1)  # nn.Linear(784, 64), ReLU, nn.Linear(64, 16), ReLU, nn.Linear(16, 1)
 _LAYERS = list(pairwise(SIZES))
-_PARAMS = sum(i * o + o for i, o in _LAYERS)
-_MISTAKES = {
-    sum(i * o for i, o in _LAYERS): "you counted the weights only: each layer also has one bias "
-                                    "per output (64 + 16 + 1 of them here)",
+
+
+@exercise(
+    task="How many parameters does `nn.Sequential(nn.Linear(784, 64), nn.ReLU(), "
+         "nn.Linear(64, 16), nn.ReLU(), nn.Linear(16, 1))` have? Work it out, then give the "
+         "number.",
+    hint="Each `nn.Linear(n_in, n_out)` holds a weight matrix of n_in x n_out numbers and a bias "
+         "of n_out numbers; a ReLU holds none. Add up the three layers.",
+    solution="784 * 64 + 64 + 64 * 16 + 16 + 16 * 1 + 1 = 50,176 + 64 + 1,024 + 16 + 16 + 1 = "
+             "51,297.\nCheck: sum(p.numel() for p in net.parameters()) for that net prints "
+             "51297.",
+    value=True)
+def mlp_params():
+    return sum(n_in * n_out + n_out for n_in, n_out in _LAYERS)
+
+
+_TOTAL, _WEIGHTS = mlp_params.reference, sum(i * o for i, o in _LAYERS)
+_MISSING_BIAS = ("a bias is missing: each layer has one bias per output, 64, 16 and 1 of them "
+                 "here")
+_COUNT_MISTAKES = {
+    _WEIGHTS: "you counted the weights only: each layer also has one bias per output (64 + 16 "
+              "+ 1 of them here)",
+    _WEIGHTS + 3: "you gave each layer a single bias; a layer has one bias per output",
     sum(i * o + i for i, o in _LAYERS): "a layer has one bias per output, not one per input",
-    SIZES[0] * SIZES[1] + SIZES[1]: "that is the first layer alone; add the other two layers",
-    SIZES[0] * SIZES[1] * SIZES[2] * SIZES[3]: "you multiplied all the sizes together; each "
-                                               "layer has in x out weights plus out biases, and "
-                                               "the layers' counts add up",
+    784 * 64 + 64: "that is the first layer alone; add the other two layers",
+    784 * 64: "that is the first layer's weights alone; add its biases and the other two layers",
+    784 * 64 + 64 + 64 * 16 + 16: "you left out the last layer, nn.Linear(16, 1)",
+    64 * 16 + 16 + 16 + 1: "you left out the first layer, nn.Linear(784, 64)",
+    784 * 64 * 16 * 1: "you multiplied all the sizes together; each layer has in x out weights "
+                       "plus out biases, and the layers' counts add up",
     sum(SIZES): "that counts the values (inputs and units), not the parameters that connect "
                 "them: a layer has in x out weights plus out biases",
+    _TOTAL + 64 + 16: "a ReLU has no parameters: it only sets negative values to 0",
+    _TOTAL - 1: _MISSING_BIAS,
+    _TOTAL - 16: _MISSING_BIAS,
+    _TOTAL - 64: _MISSING_BIAS,
 }
 
 
-def _number_check(expected: float, mistakes: dict[float, str], name: str, *, tol: float,
-                  fmt: str, otherwise: str = ""):
-    """A check for a predicted number: a value a known mistake gives gets its reason; any other
-    wrong number gets ``otherwise`` when given, else expect_close's sentence."""
-    def check(answer) -> None:
-        if isinstance(answer, torch.Tensor) and answer.numel() == 1:
-            answer = answer.item()
-        if isinstance(answer, (int, float)) and not isinstance(answer, bool):
-            for wrong, why in mistakes.items():
-                if abs(answer - wrong) < tol:
-                    raise Wrong(f"{answer:{fmt}} is not it: {why}")
-            if otherwise and abs(answer - expected) >= tol:
-                raise Wrong(f"{answer:{fmt}} is not it. {otherwise}")
-        expect_close(answer, expected, name, tol=tol)
-    return check
+@mlp_params.checker
+def _check_count(answer: Any) -> str:
+    count = _count(answer, "your count")
+    if count in _COUNT_MISTAKES and count != _TOTAL:
+        raise Wrong(f"{count:,} is not it: {_COUNT_MISTAKES[count]}")
+    if count != _TOTAL:
+        raise Wrong(f"{count:,} is {'too many' if count > _TOTAL else 'too few'}. "
+                    "Count layer by layer: nn.Linear(n_in, n_out) holds n_in x n_out weights "
+                    "and n_out biases; then add the three layers")
+    return "50,240 + 1,040 + 17: the first layer holds nearly all of them."
 
-
-_check_count = _number_check(
-    _PARAMS, _MISTAKES, "your count", tol=0.5, fmt=",.0f",
-    otherwise="Count layer by layer: nn.Linear(n_in, n_out) holds n_in x n_out weights and "
-              "n_out biases; then add the three layers")
-
-
-mlp_params = Exercise(
-    "05", "mlp_params",
-    "How many parameters does `nn.Sequential(nn.Linear(784, 64), nn.ReLU(), nn.Linear(64, 16), "
-    "nn.ReLU(), nn.Linear(16, 1))` have? Work it out, then give the number.",
-    _check_count,
-    "Each `nn.Linear(n_in, n_out)` holds a weight matrix of n_in x n_out numbers and a bias of "
-    "n_out numbers; a ReLU holds none. Add up the three layers.",
-    "784 * 64 + 64 + 64 * 16 + 16 + 16 * 1 + 1 = 50,176 + 64 + 1,024 + 16 + 16 + 1 = 51,297.\n"
-    "Check: sum(p.numel() for p in net.parameters()) for that net prints 51297.",
-    _PARAMS,
-)
 
 # --- 3. predict, then run: what ReLU does to negative inputs -----------------------------------
 
-_SUMS = torch.tensor([-3.0, -0.5, 0.0, 2.0, 1.5])
-_RELU_SUM = _SUMS.relu().sum().item()
+_SUMS = (-3.0, -0.5, 0.0, 2.0, 2.5)
+
+
+@exercise(
+    task="Predict, then run: what does `torch.tensor([-3.0, -0.5, 0.0, 2.0, 2.5]).relu().sum()` "
+         "give? Give the number.",
+    hint="ReLU(x) = max(0, x): a negative value becomes 0, a positive one passes unchanged.",
+    solution="ReLU gives [0, 0, 0, 2, 2.5]; their sum is 4.5.",
+    value=True)
+def relu_sum():
+    return sum(max(0.0, v) for v in _SUMS)
+
+
 _RELU_MISTAKES = {
-    _SUMS.sum().item(): "that is the sum without the ReLU; ReLU first sets every negative "
-                        "value to 0",
-    _SUMS.abs().sum().item(): "ReLU does not flip negative values to positive (that is abs); "
-                              "it sets them to 0",
-    _SUMS.clamp(max=0).sum().item(): "you kept the negative values and dropped the positive "
+    sum(_SUMS): "that is the sum without the ReLU (or the ReLU of that sum); ReLU acts on each "
+                "value first, setting every negative one to 0, and then .sum() adds what is left",
+    sum(abs(v) for v in _SUMS): "ReLU does not flip negative values to positive (that is abs); "
+                                "it sets them to 0",
+    sum(min(0.0, v) for v in _SUMS): "you kept the negative values and dropped the positive "
                                      "ones; ReLU(x) = max(0, x) does the opposite",
-    float((_SUMS > 0).sum().item()): "that counts the positive values; ReLU passes them on "
-                                     "unchanged, so add them up",
+    2.0: "that counts the positive values (or is the first of them); ReLU passes each one on "
+         "unchanged, and .sum() adds them up",
+    3.0: "that counts the values that are not negative; ReLU passes each one on unchanged, and "
+         ".sum() adds them up",
+    max(_SUMS): "that is the largest value after the ReLU; .sum() adds them all",
+    sum(max(0.0, v) for v in _SUMS) / len(_SUMS): "that is the mean; .sum() adds the values, "
+                                                  "it does not divide by how many there are",
+    0.0: "ReLU sets the negative values to 0, but passes the positive ones on unchanged",
 }
 
 
-_check_relu_sum = _number_check(_RELU_SUM, _RELU_MISTAKES, "your prediction", tol=1e-6,
-                                fmt="g")
-
-
-relu_sum = Exercise(
-    "05", "relu_sum",
-    "Predict, then run: what does `torch.tensor([-3.0, -0.5, 0.0, 2.0, 1.5]).relu().sum()` "
-    "give? Give the number.",
-    _check_relu_sum,
-    "ReLU(x) = max(0, x): a negative value becomes 0, a positive one passes unchanged.",
-    "ReLU gives [0, 0, 0, 2, 1.5]; their sum is 3.5.",
-    _RELU_SUM,
-)
+@relu_sum.checker
+def _check_relu_sum(answer: Any) -> str:
+    _unquoted(answer, "your prediction")
+    if close(answer, torch.tensor(_SUMS).relu()):  # False for anything but five numbers
+        raise Wrong("that is the ReLU of each of the five values; the question asks for their "
+                    "sum, one number")
+    value = as_number(answer, "your prediction")
+    right = relu_sum.reference
+    if abs(value - right) > 1e-6:
+        for wrong, why in _RELU_MISTAKES.items():
+            if abs(value - wrong) < 1e-6:
+                raise Wrong(f"{value:g} is not it: {why}")
+        raise Wrong(f"{value:g} is not it. ReLU(x) = max(0, x) turns each value into 0 or "
+                    "itself; work out the five results, then add them")
+    return "The three values at or below 0 contribute nothing; 2 and 2.5 pass unchanged."
