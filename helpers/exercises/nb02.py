@@ -240,8 +240,8 @@ big_step.checker(choice("abcd", {
 
 
 @exercise(
-    task="Say which of the loops A, B and C has this section's bug (a loss that never falls, not "
-         "even over the first steps), with a letter a, b or c.",
+    task="Say which of the loops A, B and C has this section's bug (a loss that jumps about at "
+         "random and never settles), with a letter a, b or c.",
     hint="Look for the line that draws random parameters: is it run once, or at every step?",
     solution="\"a\": loop A draws its parameters inside the loop, so every step starts from a new "
              "random guess and the update it makes is thrown away at the next step. (B never "
