@@ -39,7 +39,8 @@ test: $(STAMP)
 notebooks: $(STAMP)
 	$(PY) -m tools.runner --inplace --jobs 1 $(ONLY)
 
-# Write the code the notebooks teach (cells tagged saved:helpers.X) into helpers/X.py.
+# Generate helpers/X.py whole from the notebook cells tagged saved:helpers.X (never edit those
+# modules; make test checks them byte for byte with `python -m tools.export --check`).
 export: $(STAMP)
 	$(PY) -m tools.export
 
