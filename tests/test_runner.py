@@ -146,3 +146,19 @@ def test_executor_command_line_clears_stale_outputs_and_runs_code_after(tmp_path
     assert summary["error"] == "AssertionError: x is 2" and summary["record"] is None
     saved = nbformat.read(tmp_path / "out.ipynb", as_version=4)
     assert len(saved.cells) == 2 and saved.cells[1].outputs[0].text == "fresh\n"
+
+
+def test_refreshing_in_place_keeps_a_notebook_whose_outputs_moved_only_in_timings(tmp_path):
+    src = tmp_path / "nb.ipynb"
+    nbformat.write(_nb("import random", "print(f'took {random.uniform(1, 99):.1f} ms')",
+                       "print(random.random() < 2)"), src)
+    runner.execute(src, src, (3, 7))
+    first = src.read_text(encoding="utf-8")
+    assert " ms\\n" in first
+    runner.execute(src, src, (3, 7))
+    assert src.read_text(encoding="utf-8") == first  # the timing moved; the file did not
+    nb = nbformat.read(src, as_version=4)
+    nb.cells[2].source = "print('changed')"
+    nbformat.write(nb, src)
+    runner.execute(src, src, (3, 7))
+    assert "changed" in src.read_text(encoding="utf-8")

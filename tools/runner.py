@@ -5,8 +5,10 @@
     python -m tools.runner --inplace        # refresh the committed notebooks' outputs
 
 Copies go to ``build/`` (git-ignored) unless ``--inplace``; the results table is printed and
-written to ``build/results.json``. Each notebook runs through helpers.executor, the course's one
-notebook executor.
+written to ``build/results.json``. With ``--inplace``, a notebook whose new outputs differ from the
+stored ones only in timings (tests/nbval_sanitize.cfg's rules) is left as it was, so a second run
+with nothing changed leaves ``git diff`` empty. Each notebook runs through helpers.executor, the
+course's one notebook executor.
 """
 
 from __future__ import annotations
@@ -46,16 +48,32 @@ def execute(path: Path, out: Path, digits: tuple[int, int], threads: int | None 
     """
     if threads:
         os.environ["OMP_NUM_THREADS"] = os.environ["MKL_NUM_THREADS"] = str(threads)
+    before = out.read_text(encoding="utf-8") if out.exists() else None
     BUILD.mkdir(exist_ok=True)
     # The kernel's own chatter (e.g. jupyter_client's transport warning) goes to a log file.
     with open(BUILD / "kernels.log", "a") as log:
         run = execute_notebook(path, cwd=path.parent,
                                digits=None if digits == DEFAULT_DIGITS else digits,
                                parameters=parameters, after=after, out=out, log=log)
+    if before is not None and _normalised(before) == _normalised(out.read_text(encoding="utf-8")):
+        out.write_text(before, encoding="utf-8")  # only timings moved: keep the file as it was
     found = run.record or {}
     return {"name": path.stem, "seconds": run.seconds, "digits": found.get("digits"),
             "figures": found.get("figures", {}), "error": run.error,
             "output": str(out.relative_to(ROOT) if out.is_relative_to(ROOT) else out)}
+
+
+def _normalised(text: str) -> str:
+    """A saved notebook's text with what varies from run to run (timings) normalised by the rules
+    of tests/nbval_sanitize.cfg, the ones the tests compare outputs with."""
+    import configparser
+    import re
+
+    rules = configparser.ConfigParser(interpolation=None)
+    rules.read(ROOT / "tests" / "nbval_sanitize.cfg", encoding="utf-8")
+    for section in rules.sections():
+        text = re.sub(rules[section]["regex"], rules[section]["replace"], text)
+    return text
 
 
 def _last_seconds() -> dict[str, float]:
