@@ -10,9 +10,12 @@ DIGITS ?= 3,7
 JOBS   ?= 2
 ONLY   ?=
 SHARED ?= ../shared
+RUNTIME ?= $(SHARED)/colab/2026-08.txt
 COLAB_FLAGS ?=
+VERSION ?=
 
-.PHONY: run test notebooks export lint benchmark spread all-pairs lock clean setup colab-check
+.PHONY: run test notebooks export lint benchmark spread all-pairs lock clean setup colab-check \
+	release
 
 setup: $(STAMP)
 
@@ -45,11 +48,19 @@ export: $(STAMP)
 	$(PY) -m tools.export
 
 # Google Colab's runtime, replicated: a fresh Python 3.13 venv with exactly the versions of
-# $(SHARED)/colab/2026-08.txt, the course installed as the notebooks' set-up cell does, a
-# pip-freeze diff that must show nothing but the course, then every notebook run outside the repo.
-# The venv is removed afterwards; COLAB_FLAGS=--no-pip-cache keeps the 3 GB download out of pip's cache.
+# $(RUNTIME) (default $(SHARED)/colab/2026-08.txt; RUNTIME=path/to/list.txt for another), the
+# course installed as the notebooks' set-up cell does, a pip-freeze diff that must show nothing
+# but the course, then every notebook run outside the repo. The venv is removed afterwards;
+# COLAB_FLAGS=--no-pip-cache keeps the 3 GB download out of pip's cache.
 colab-check:
-	$(PYTHON) tools/colab_check.py --shared $(SHARED) $(COLAB_FLAGS)
+	$(PYTHON) tools/colab_check.py --shared $(SHARED) --runtime $(RUNTIME) $(COLAB_FLAGS)
+
+# A release: `make release VERSION=x.y.z` writes x.y.z into helpers/course.py and every
+# notebook's set-up cell, needs a CHANGELOG.md entry for it, commits and tags vx.y.z; it refuses
+# on a dirty tree, a missing entry, or when `make test` fails (tools/release.py). It pushes nothing.
+release: $(STAMP)
+	@test -n "$(VERSION)" || { echo "usage: make release VERSION=x.y.z" >&2; exit 2; }
+	$(PY) -m tools.release $(VERSION)
 
 lint: $(STAMP)
 	$(PY) -m ruff check helpers tools tests benchmarks notebooks

@@ -4,14 +4,27 @@ The default pair (3, 7) comes from fastai's ``URLs.MNIST_SAMPLE``; any other pai
 digits, come from the full ``URLs.MNIST``. Both are fetched by fastai's ``untar_data`` (so
 ``FASTAI_HOME`` is respected). The decoded pixels are cached as ``uint8`` arrays in an ``.npz``
 file next to the images and rebuilt whenever the image folders change.
+
+When fastai's download fails, or gives an archive that does not extract or lacks images, the
+folder is built instead from the four original MNIST files (IDX format) of a second source,
+:data:`MIRROR_URL` (the mirror torchvision downloads MNIST from), each checked against its MD5
+sum: the same PNG files in fastai's layout, named by their index in MNIST as fastai's are, with
+the same pixels. A warning says so, and ``DigitData.origin`` tells which source a folder came
+from. The environment variables ``MNIST_SAMPLE_URL``, ``MNIST_PNG_URL`` and ``MNIST_MIRROR``
+point the two sources elsewhere (a local mirror, the tests' server); the archive's file name must
+stay ``mnist_sample.tgz`` / ``mnist_png.tgz``, which fastai names the folder after.
 """
 
 from __future__ import annotations
 
+import gzip
+import hashlib
 import json
 import os
+import shutil
 import warnings
 import zipfile
+import zlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,6 +36,7 @@ from PIL import Image
 from helpers.course import parse_digits
 
 __all__ = [
+    "MIRROR_URL",
     "MNIST_COUNTS",
     "SAMPLE_COUNTS",
     "DataError",
@@ -36,7 +50,18 @@ __all__ = [
 
 SAMPLE_URL = "https://s3.amazonaws.com/fast-ai-sample/mnist_sample.tgz"
 MNIST_URL = "https://s3.amazonaws.com/fast-ai-imageclas/mnist_png.tgz"
+# The second source: MNIST's four original files, from the first of torchvision's mirrors
+# (torchvision.datasets.MNIST.mirrors), with the MD5 sums torchvision checks them against.
+MIRROR_URL = "https://ossci-datasets.s3.amazonaws.com/mnist/"
+MIRROR_FILES = {
+    "train-images-idx3-ubyte.gz": "f68b3c2dcbeaaa9fbdd348bbdeb94873",
+    "train-labels-idx1-ubyte.gz": "d53e105ee54ea40749a09fcbcd1e9432",
+    "t10k-images-idx3-ubyte.gz": "9fb629c4189551a2d022fa330f9573f3",
+    "t10k-labels-idx1-ubyte.gz": "ec29112dd5afa0611ce80d1b7f02629c",
+}
+DOWNLOAD_TIMEOUT = 60  # seconds without data before a download from the mirror gives up
 CACHE_NAME = ".helpers-cache-v1.npz"
+SOURCE_NAME = ".helpers-source"  # in a folder built from the mirror: where it came from
 SIDE = 28
 
 # Images per digit in each split: what a complete download holds.
@@ -65,6 +90,7 @@ class DigitData:
     valid_x: torch.Tensor
     valid_y: torch.Tensor
     source: Path
+    origin: str = "fastai"  # "mirror <url>" when the folder was built from MNIST's own files
 
     def images(self, split: str, digit: int) -> torch.Tensor:
         """All images of one digit in ``split`` ('train' or 'valid')."""
@@ -93,31 +119,181 @@ def fastai_data_dir() -> Path:
     Read from fastai's own ``config.ini`` through fastcore, so a warm load does not pay for
     importing fastai (seconds) only to learn a path.
     """
+    return _fastai_path("data")
+
+
+def _fastai_path(key: str) -> Path:
+    """A folder of fastai's ``config.ini``: ``data`` (extracted datasets) or ``archive``."""
     from fastcore.xtras import Config
 
     home = Path(os.getenv("FASTAI_HOME", "~/.fastai")).expanduser()
     cfg = Config(home, "config.ini", create=dict(
         data="data", archive="archive", storage="tmp", model="models"))
-    return cfg.path("data")
+    return cfg.path(key)
 
 
-def _fetch(url: str, name: str) -> Path:
-    """The extracted folder for ``url``: on disk already, or downloaded by fastai."""
+def _count_complete(root: Path, counts: dict[str, dict[int, int]]) -> None:
+    """Raise DataError unless every digit folder under ``root`` holds its number of PNG files."""
+    for folder_name, by_digit in counts.items():
+        for d, expected in by_digit.items():
+            folder = root / folder_name / str(d)
+            n = _fingerprint(folder)[0] if folder.is_dir() else 0
+            if n != expected:
+                raise DataError(f"{folder} holds {n} images where a complete download has "
+                                f"{expected}")
+
+
+def _from_fastai(url: str, folder: Path, counts: dict[str, dict[int, int]]) -> Path:
+    """fastai's download of ``url``, extracted into ``folder`` and checked to be complete; on any
+    failure, what it left (the archive, the folder) is removed and the error raised."""
+    try:
+        from fastai.data.external import untar_data
+
+        # base: the config.ini of FASTAI_HOME as it is now, which fastai_data_dir has just
+        # read (and written, when new); fastai's own fastai_cfg() keeps the first one it read.
+        home = Path(os.getenv("FASTAI_HOME", "~/.fastai")).expanduser()
+        root = Path(untar_data(url, base=str(home)))
+        if root != folder:
+            raise DataError(f"fastai extracted {url} to {root}, not {folder}: the archive must "
+                            f"be named {folder.name}.tgz")
+        _count_complete(root, counts)
+        return root
+    except BaseException:
+        from urllib.parse import urlparse
+
+        (_fastai_path("archive") / Path(urlparse(url).path).name).unlink(missing_ok=True)
+        if folder.is_dir():
+            shutil.rmtree(folder, ignore_errors=True)
+        raise
+
+
+def _md5(path: Path) -> str:
+    digest = hashlib.md5(usedforsecurity=False)
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _mirror_file(mirror: str, name: str, keep: Path) -> Path:
+    """MNIST file ``name`` in the folder ``keep``: there already with the right MD5, or
+    downloaded from ``mirror`` and checked."""
+    import urllib.request
+
+    expected = MIRROR_FILES[name]
+    path = keep / name
+    if path.is_file() and _md5(path) == expected:
+        return path
+    url = mirror.rstrip("/") + "/" + name
+    keep.mkdir(parents=True, exist_ok=True)
+    part = keep / f".{name}.{os.getpid()}.part"
+    try:
+        with urllib.request.urlopen(url, timeout=DOWNLOAD_TIMEOUT) as response, \
+                open(part, "wb") as out:
+            shutil.copyfileobj(response, out)
+        got = _md5(part)
+        if got != expected:
+            raise DataError(f"{url} has MD5 {got}, not MNIST's {expected}: the file is damaged "
+                            "or not MNIST's")
+        os.replace(part, path)
+    finally:
+        part.unlink(missing_ok=True)
+    return path
+
+
+def _read_idx(path: Path, ndim: int) -> np.ndarray:
+    """An IDX file (gzipped) as a uint8 array: a 0x08 0x0N header, N big-endian sizes, the data."""
+    try:
+        raw = gzip.decompress(path.read_bytes())
+    except (OSError, EOFError, zlib.error) as err:
+        raise DataError(f"cannot decompress {path} ({err})") from err
+    head = 4 + 4 * ndim
+    if len(raw) < head or raw[:4] != bytes([0, 0, 8, ndim]):
+        raise DataError(f"{path} is not an IDX file of unsigned bytes with {ndim} dimensions")
+    shape = tuple(int.from_bytes(raw[4 + 4 * i:8 + 4 * i], "big") for i in range(ndim))
+    if len(raw) - head != int(np.prod(shape)):
+        raise DataError(f"{path} holds {len(raw) - head} bytes of data where its header "
+                        f"{shape} promises {int(np.prod(shape))}: it is truncated")
+    return np.frombuffer(raw, dtype=np.uint8, offset=head).reshape(shape)
+
+
+def _from_mirror(mirror: str, folder: Path, splits: dict[str, str],
+                 counts: dict[str, dict[int, int]]) -> Path:
+    """Build ``folder`` in fastai's layout from MNIST's IDX files: ``{split}/{digit}/{i}.png``,
+    ``i`` being the image's index in MNIST's training or test set (as in fastai's archives)."""
+    keep = _fastai_path("archive") / "mnist-idx"
+    tmp = folder.parent / f".{folder.name}.{os.getpid()}.partial"
+    shutil.rmtree(tmp, ignore_errors=True)
+    sample = folder.name == "mnist_sample"  # fastai's sample lists its files: 3 as 0, 7 as 1
+    rows = ["name,label"]
+    try:
+        for split, folder_name in splits.items():
+            prefix = "train" if split == "train" else "t10k"
+            images = _read_idx(_mirror_file(mirror, f"{prefix}-images-idx3-ubyte.gz", keep), 3)
+            labels = _read_idx(_mirror_file(mirror, f"{prefix}-labels-idx1-ubyte.gz", keep), 1)
+            if images.shape[1:] != (SIDE, SIDE) or len(images) != len(labels):
+                raise DataError(f"MNIST's {prefix} files hold images {images.shape} and labels "
+                                f"{labels.shape}, not one 28x28 image per label")
+            for d in counts[folder_name]:
+                out = tmp / folder_name / str(d)
+                out.mkdir(parents=True)
+                for i in np.flatnonzero(labels == d):
+                    Image.fromarray(images[i]).save(out / f"{i}.png")
+                    if sample:
+                        rows.append(f"{folder_name}/{d}/{i}.png,{int(d == 7)}")
+        if sample:
+            (tmp / "labels.csv").write_text("\n".join(rows) + "\n")
+        (tmp / SOURCE_NAME).write_text(f"mirror {mirror}\n")
+        _count_complete(tmp, counts)
+        try:
+            tmp.rename(folder)
+        except OSError:
+            if not folder.is_dir():  # unless another process has just built it
+                raise
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return folder
+
+
+def _brief(err: BaseException) -> str:
+    """An error as one short line: its type and the first line of its message."""
+    text = str(err).strip().splitlines()
+    line = text[0] if text else ""
+    return f"{type(err).__name__}: {line[:200]}"
+
+
+def _origin(root: Path) -> str:
+    record = root / SOURCE_NAME
+    return record.read_text().strip() if record.is_file() else "fastai"
+
+
+def _fetch(url: str, name: str, splits: dict[str, str], counts: dict[str, dict[int, int]],
+           ) -> Path:
+    """The extracted folder for ``url``: on disk already, downloaded by fastai, or else built
+    from MNIST's own files on the mirror."""
     folder = fastai_data_dir() / name
     if folder.is_dir():
         return folder
     try:
-        from fastai.data.external import untar_data
-
-        return Path(untar_data(url))
+        return _from_fastai(url, folder, counts)
     except Exception as err:  # network errors come in many types
+        first = err
+    mirror = os.getenv("MNIST_MIRROR") or MIRROR_URL
+    try:
+        root = _from_mirror(mirror, folder, splits, counts)
+    except Exception as err:
         home = os.getenv("FASTAI_HOME", "~/.fastai")
         raise DataError(
-            f"could not get {name} ({type(err).__name__}: {err}). fastai downloads it from "
-            f"{url} into FASTAI_HOME={home}. Connect to the internet and run again, or download "
-            f"and extract that archive into {folder.parent} yourself (set FASTAI_HOME to use "
-            "another folder)."
+            f"could not get {name} ({_brief(first)}; and from the second source, MNIST's own "
+            f"files at {mirror}: {_brief(err)}). fastai downloads it "
+            f"from {url} into FASTAI_HOME={home}. Connect to the internet and run again, or "
+            f"download and extract that archive into {folder.parent} yourself (set FASTAI_HOME "
+            "to use another folder)."
         ) from err
+    warnings.warn(f"fastai's download of {name} failed ({_brief(first)}); "
+                  f"{folder} was built instead from MNIST's own files at {mirror}, each checked "
+                  "against its MD5 sum", stacklevel=4)
+    return root
 
 
 def _fingerprint(folder: Path) -> list[int]:
@@ -224,14 +400,14 @@ def _check_counts(arr: np.ndarray, folder: Path, expected: int) -> None:
 
 
 def _assemble(digits: Iterable[int], parts: dict[str, dict[int, np.ndarray]], source: Path,
-              ) -> DigitData:
+              origin: str = "fastai") -> DigitData:
     digits = tuple(digits)
     tensors = {}
     for split, by_digit in parts.items():
         x = torch.from_numpy(np.concatenate([by_digit[d] for d in digits])).float().div_(255)
         y = torch.cat([torch.full((len(by_digit[d]),), d, dtype=torch.int64) for d in digits])
         tensors[split] = (x, y)
-    data = DigitData(digits, *tensors["train"], *tensors["valid"], source)
+    data = DigitData(digits, *tensors["train"], *tensors["valid"], source, origin)
     for name, x in (("train", data.train_x), ("valid", data.valid_x)):
         if x.ndim != 3 or x.shape[1:] != (SIDE, SIDE) or not 0 <= float(x.min()) <= float(
                 x.max()) <= 1 or float(x.max()) == 0:
@@ -241,7 +417,7 @@ def _assemble(digits: Iterable[int], parts: dict[str, dict[int, np.ndarray]], so
 
 def _load(url: str, name: str, splits: dict[str, str], counts: dict[str, dict[int, int]],
           digits: tuple[int, ...]) -> DigitData:
-    root = _fetch(url, name)
+    root = _fetch(url, name, splits, counts)
     cache = _Cache(root)
     parts: dict[str, dict[int, np.ndarray]] = {}
     for split, folder_name in splits.items():
@@ -252,7 +428,7 @@ def _load(url: str, name: str, splits: dict[str, str], counts: dict[str, dict[in
             _check_counts(arr, folder, counts[folder_name][d])
             parts[split][d] = arr
     cache.save()
-    return _assemble(digits, parts, root)
+    return _assemble(digits, parts, root, _origin(root))
 
 
 def load_digits(digits: str | Sequence[int] = (3, 7)) -> DigitData:
@@ -263,13 +439,13 @@ def load_digits(digits: str | Sequence[int] = (3, 7)) -> DigitData:
     """
     pair = parse_digits(digits)
     if set(pair) == {3, 7}:
-        return _load(SAMPLE_URL, "mnist_sample", {"train": "train", "valid": "valid"},
-                     SAMPLE_COUNTS, pair)
-    return _load(MNIST_URL, "mnist_png", {"train": "training", "valid": "testing"},
-                 MNIST_COUNTS, pair)
+        return _load(os.getenv("MNIST_SAMPLE_URL") or SAMPLE_URL, "mnist_sample",
+                     {"train": "train", "valid": "valid"}, SAMPLE_COUNTS, pair)
+    return _load(os.getenv("MNIST_PNG_URL") or MNIST_URL, "mnist_png",
+                 {"train": "training", "valid": "testing"}, MNIST_COUNTS, pair)
 
 
 def load_all_digits() -> DigitData:
     """All ten digits of full MNIST: 60,000 training images (train) and 10,000 test (valid)."""
-    return _load(MNIST_URL, "mnist_png", {"train": "training", "valid": "testing"},
-                 MNIST_COUNTS, tuple(range(10)))
+    return _load(os.getenv("MNIST_PNG_URL") or MNIST_URL, "mnist_png",
+                 {"train": "training", "valid": "testing"}, MNIST_COUNTS, tuple(range(10)))

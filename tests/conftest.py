@@ -26,3 +26,18 @@ def sample37():
     from helpers.data import load_digits
 
     return load_digits((3, 7))
+
+
+@pytest.fixture
+def shown(monkeypatch):
+    """plt.show muted, for every test that draws: the figures it would have shown, in order, still
+    open to inspect; every figure is closed after the test."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    figures = []
+    monkeypatch.setattr(plt, "show", lambda *args, **kwargs: figures.append(plt.gcf()))
+    yield figures
+    plt.close("all")

@@ -176,12 +176,17 @@ def test_cache_that_does_not_match_its_record(fake_home):
 
 
 def test_no_data_and_no_network(tmp_path, monkeypatch):
+    """fastai cannot download, nor can the second source (a local port nobody listens on; see
+    tests/test_data_fallback.py for both sources served for real)."""
     import fastai.data.external as fe
+
+    from tests.test_data_fallback import closed_port
 
     def offline(url, *args, **kwargs):
         raise ConnectionError("network unreachable")
 
     monkeypatch.setenv("FASTAI_HOME", str(tmp_path))
+    monkeypatch.setenv("MNIST_MIRROR", f"http://127.0.0.1:{closed_port()}/")
     monkeypatch.setattr(fe, "untar_data", offline)
     with pytest.raises(DataError, match=r"FASTAI_HOME=.*mnist_sample\.tgz|mnist_sample.tgz"):
         load_digits()

@@ -1,11 +1,15 @@
-"""The three descriptions of the environment agree: pyproject, environment.yml, constraints."""
+"""The three descriptions of the environment agree: pyproject, environment.yml, constraints;
+and the installed versions with them. (Colab's bounds: tests/test_dependencies.py.)"""
 
 from __future__ import annotations
 
 import re
+import sys
 from pathlib import Path
 
+import pytest
 import tomllib
+from packaging.requirements import Requirement
 
 from tests.conftest import ROOT
 
@@ -38,20 +42,71 @@ def test_environment_yml_names_the_same_packages():
     assert "-e ." in text, "the pip section installs the project"
 
 
-def test_constraints_pin_every_direct_dependency():
+def _pins() -> dict[str, str]:
     pins = {}
     for line in (ROOT / "constraints.txt").read_text().splitlines():
         if line and not line.startswith("#"):
             name, _, version = line.partition("==")
             assert version, f"constraints.txt must pin exactly: {line!r}"
             pins[name.lower().replace("_", "-")] = version
+    return pins
+
+
+def _direct(extras: list[str] | None = None) -> list[Requirement]:
+    """The course's requirements and those of ``extras`` (default: every extra), following an
+    extra's references to others (``mnist-seven-steps[test]``)."""
     project = _pyproject()
-    extras = [r for extra in project["optional-dependencies"].values() for r in extra
-              if not r.startswith(project["name"])]
-    for req in project["dependencies"] + extras:
-        assert _name(req) in pins, f"{_name(req)} is not pinned in constraints.txt"
-    assert pins["torch"] == "2.14.1" and pins["torchvision"] == "0.29.1"
+    todo = list(project["optional-dependencies"]) if extras is None else list(extras)
+    reqs, seen = list(map(Requirement, project["dependencies"])), set()
+    while todo:
+        extra = todo.pop()
+        if extra in seen:
+            continue
+        seen.add(extra)
+        for req in map(Requirement, project["optional-dependencies"][extra]):
+            if req.name == project["name"]:
+                todo += sorted(req.extras)
+            else:
+                reqs.append(req)
+    return reqs
+
+
+def test_constraints_pin_every_direct_dependency():
+    pins = _pins()
+    for req in _direct():
+        assert _name(str(req)) in pins, f"{_name(str(req))} is not pinned in constraints.txt"
     assert "fastbook" not in pins, "fastbook pulls transformers and ipywidgets<8; see README"
+
+
+def test_pins_meet_pyprojects_bounds():
+    """A bound raised in pyproject.toml without `make lock` fails here, not on Colab."""
+    pins = _pins()
+    for req in _direct():
+        pin = pins[_name(str(req))]
+        assert req.specifier.contains(pin, prereleases=True), (
+            f"constraints.txt pins {req.name} {pin}, outside pyproject.toml's {req}: "
+            "run `make lock`")
+
+
+def test_installed_versions_are_what_pyproject_and_constraints_say():
+    """What this interpreter has installed meets pyproject.toml's bounds; in the .venv that
+    `make` builds (pip install -c constraints.txt -e '.[dev]'), it is exactly the pins, so an
+    upgrade made with `make lock` passes and a stale .venv does not."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    pins = _pins()
+    made = Path(sys.prefix).resolve() == (ROOT / ".venv").resolve()
+    stale = []
+    for req in _direct(["dev"]):
+        try:
+            have = version(req.name)
+        except PackageNotFoundError:
+            pytest.fail(f"{req.name} is not installed: `make setup` (or pip install -c "
+                        "constraints.txt -e '.[dev]')")
+        assert req.specifier.contains(have, prereleases=True), f"{req.name} {have}: not {req}"
+        if made and have != pins[_name(str(req))]:
+            stale.append(f"{req.name} {have} (constraints.txt: {pins[_name(str(req))]})")
+    assert not stale, f"the .venv does not hold the pins: {stale}; run `make setup`"
 
 
 def test_the_installed_course_is_what_notebooks_import():
@@ -62,26 +117,3 @@ def test_the_installed_course_is_what_notebooks_import():
     packages = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]
     assert all(p.split(".")[0] == "helpers" for p in packages["packages"])
     assert "helpers.exercises" in packages["packages"]
-
-
-def test_course_bounds_hold_on_colab():
-    """Every lower bound of the course is met by Colab's runtime as ../shared/colab lists it."""
-    import os
-
-    import pytest
-    from packaging.requirements import Requirement
-
-    shared = Path(os.environ.get("SHARED", ROOT.parent / "shared"))
-    colab_file = shared / "colab" / "2026-08.txt"
-    if not colab_file.exists():
-        pytest.fail(f"{colab_file} is missing: CI runs with ../shared beside the clone "
-                    "(or set SHARED=/path/to/shared)")
-    colab = {}
-    for line in colab_file.read_text().splitlines():
-        if line and not line.startswith("#"):
-            name, _, version = line.partition("==")
-            colab[name.lower().replace("_", "-")] = version
-    for req in map(Requirement, _pyproject()["dependencies"]):
-        name = req.name.lower()
-        assert name in colab, f"{name} is not in Colab's runtime list"
-        assert req.specifier.contains(colab[name]), f"Colab has {name} {colab[name]}: {req}"

@@ -64,7 +64,7 @@ def test_ends_with_questions_then_the_results_record(nb):
     code = code_cells(book)
     assert re.search(rf'record\(\s*"{name}"', code[-1]), "the last code cell records results"
     lesson, _ = _split(book)
-    for word in ("nbval", "pytest", "#| saved"):
+    for word in ("nbval", "pytest"):
         assert word not in lesson.lower(), f"{name}: the lesson mentions {word!r}"
 
 

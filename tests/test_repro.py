@@ -17,6 +17,15 @@ def test_seed_reproduces_every_generator():
     assert not torch.equal(torch.randn(3), first[2])
 
 
+def test_seed_leaves_the_hash_seed_alone(monkeypatch):
+    """PYTHONHASHSEED is read once, at start-up: set_seed does not pretend to fix it."""
+    import os
+
+    monkeypatch.delenv("PYTHONHASHSEED", raising=False)
+    set_seed(3)
+    assert "PYTHONHASHSEED" not in os.environ
+
+
 @pytest.mark.parametrize("bad", [-1, 1.5, "42", True])
 def test_bad_seed(bad):
     with pytest.raises(ValueError, match="seed"):

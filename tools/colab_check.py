@@ -1,8 +1,10 @@
 """Replicate Google Colab's runtime and run the course there, as a learner's first cells would.
 
-    python tools/colab_check.py [--shared ../shared] [--python python3.13] [--keep] [--no-pip-cache]
+    python tools/colab_check.py [--shared ../shared] [--runtime LIST] [--python python3.13]
+                                [--keep] [--no-pip-cache]
 
-1. A fresh Python 3.13 venv gets exactly the versions in ``SHARED/colab/2026-08.txt``.
+1. A fresh Python 3.13 venv gets exactly the versions in the runtime list: ``--runtime LIST``
+   (``make colab-check RUNTIME=LIST``), by default ``SHARED/colab/2026-08.txt``.
 2. ``pip freeze`` before and after installing the course the way the notebooks' set-up cell does
    (``pip install "mnist-seven-steps @ <source>"``, from this working tree instead of the git
    URL): the difference must be the course alone, so installing it changes nothing else.
@@ -143,11 +145,18 @@ def replicate(args: argparse.Namespace, python: str, runtime: Path, venv: Path,
     return 0 if course_ok and passed == len(notebooks) else 1
 
 
-def main(argv: list[str] | None = None) -> int:
+DEFAULT_RUNTIME = Path("colab") / "2026-08.txt"  # under --shared
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    """The options, with ``runtime`` the path of the runtime list (which must exist)."""
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--shared", default=str(ROOT.parent / "shared"),
-                        help="the shared folder holding colab/2026-08.txt")
+                        help=f"the shared folder holding {DEFAULT_RUNTIME}")
+    parser.add_argument("--runtime", default=None,
+                        help="the runtime list to replicate, one `name==version` a line "
+                             f"(default: SHARED/{DEFAULT_RUNTIME})")
     parser.add_argument("--python", help="a Python 3.13 interpreter (default: found)")
     parser.add_argument("--keep", action="store_true",
                         help="keep the venv and the executed notebooks")
@@ -156,9 +165,21 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--install-only", action="store_true",
                         help="stop after the freeze diff (steps 1 and 2)")
     args = parser.parse_args(argv)
-    runtime = Path(args.shared) / "colab" / "2026-08.txt"
-    if not runtime.is_file():
-        sys.exit(f"colab-check: {runtime} is missing (pass --shared DIR)")
+    if args.runtime:
+        args.runtime = Path(args.runtime)
+        if not args.runtime.is_file():
+            sys.exit(f"colab-check: the runtime list {args.runtime} is missing")
+    else:
+        args.runtime = Path(args.shared) / DEFAULT_RUNTIME
+        if not args.runtime.is_file():
+            sys.exit(f"colab-check: {args.runtime} is missing (pass --shared DIR or "
+                     "--runtime LIST)")
+    return args
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    runtime = args.runtime
     python = find_python(args.python)
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
     env["PIP_DISABLE_PIP_VERSION_CHECK"] = "1"
