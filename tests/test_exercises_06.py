@@ -64,7 +64,7 @@ WRONG_ANSWERS = {
         (lambda n, k, s=1, p=0: (n + 2 * p - k + 1) // s, "the first position counts once"),
         (lambda n, k, s=1, p=0: (n + 2 * p) // s + 1, "the filter's own width is missing"),
         (lambda n, k, p=0, s=1: (n + 2 * p - k) // s + 1, "in the order (n, kernel_size"),
-        (lambda n, k, s=1, p=0: str((n + 2 * p - k) // s + 1), "should be a number"),
+        (lambda n, k, s=1, p=0: str((n + 2 * p - k) // s + 1), "without quotes"),
     ],
     "conv_params": [
         (lambda i, o, k, b=True: o * i * k * k, "you left out the biases"),
@@ -77,7 +77,7 @@ WRONG_ANSWERS = {
         (lambda i, o, k, b=True: (o + i) * k * k + (o if b else 0), "multiply"),
         (lambda i, o, k, b=True: i * o * (k * k + (1 if b else 0)), "not one per input-channel"),
         (lambda i, o, k, b=True: o * i * k * k + o / 3, "a count is a whole number"),
-        (lambda i, o, k, b=True: f"{o * i * k * k + o}", "should be a number"),
+        (lambda i, o, k, b=True: f"{o * i * k * k + o}", "without quotes"),
     ],
 }
 

@@ -177,6 +177,13 @@ def as_number(got: Any, name: str = "your answer") -> float:
         got = got.detach().item()
     elif hasattr(got, "item") and getattr(got, "shape", None) in ((), (1,)):  # NumPy
         got = got.item()
+    elif isinstance(got, str):
+        try:
+            float(got.replace(",", "").replace("_", ""))
+        except ValueError:
+            pass
+        else:
+            raise Wrong(f"{name} is the string {got!r}; give the number itself, without quotes")
     if isinstance(got, bool) or not isinstance(got, numbers.Real):
         raise Wrong(f"{name} should be a number, not {describe(got)}")
     value = float(got)

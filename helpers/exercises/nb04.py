@@ -30,22 +30,11 @@ def _values(t: torch.Tensor) -> list[float]:
 
 
 def _count(answer: Any, name: str) -> int:
-    """as_count, with a word for a number typed inside quotes and for a shape."""
-    if isinstance(answer, str):
-        try:
-            float(answer.replace(",", "").replace("_", ""))
-        except ValueError:
-            pass
-        else:
-            raise Wrong(f"{name} is the string {answer!r}; give the number itself, without "
-                        "quotes")
+    """as_count, with a word for a shape given instead of a count."""
     if isinstance(answer, (tuple, list, torch.Size)) and tuple(answer) in ((10, 784), (784, 10)):
         raise Wrong(f"{tuple(answer)} is a shape, the weight's; the question asks how many "
                     "numbers the layer learns: the weight's and the bias's, one number in all")
-    value = as_number(answer, name)
-    if not value.is_integer():
-        raise Wrong(f"{name} is {value!r}; a count is a whole number")
-    return as_count(value, name)
+    return as_count(answer, name)
 
 
 # --- 1. How many parameters? (predict, then run) -----------------------------------------------

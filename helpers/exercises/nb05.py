@@ -19,26 +19,6 @@ from helpers.exercises import (
     expect_tensor,
 )
 
-
-def _unquoted(answer: Any, name: str) -> None:
-    """A number typed inside quotes gets its own word."""
-    if isinstance(answer, str):
-        try:
-            float(answer.replace(",", "").replace("_", ""))
-        except ValueError:
-            return
-        raise Wrong(f"{name} is the string {answer!r}; give the number itself, without quotes")
-
-
-def _count(answer: Any, name: str) -> int:
-    """as_count, saying exactly which number is not whole."""
-    _unquoted(answer, name)
-    value = as_number(answer, name)
-    if not value.is_integer():
-        raise Wrong(f"{name} is {value!r}; a count is a whole number")
-    return as_count(value, name)
-
-
 # --- 1. a two-layer net by hand ----------------------------------------------------------------
 
 @exercise(
@@ -197,7 +177,7 @@ _COUNT_MISTAKES = {
 
 @mlp_params.checker
 def _check_count(answer: Any) -> str:
-    count = _count(answer, "your count")
+    count = as_count(answer, "your count")
     if count in _COUNT_MISTAKES and count != _TOTAL:
         raise Wrong(f"{count:,} is not it: {_COUNT_MISTAKES[count]}")
     if count != _TOTAL:
@@ -242,7 +222,6 @@ _RELU_MISTAKES = {
 
 @relu_sum.checker
 def _check_relu_sum(answer: Any) -> str:
-    _unquoted(answer, "your prediction")
     if close(answer, torch.tensor(_SUMS).relu()):  # False for anything but five numbers
         raise Wrong("that is the ReLU of each of the five values; the question asks for their "
                     "sum, one number")
