@@ -557,3 +557,35 @@ def test_progress_reads_the_saved_records(tmp_path):
                                 "seen)"]
     assert lines[2].endswith("solved after the solution (solution seen)")
     assert lines[-1] == f"2 of {len(rows)} solved"
+
+
+def test_data_in_a_folder_only_its_owner_may_enter_is_mirrored_readable(tmp_path):
+    """CI's FASTAI_HOME comes from `mktemp -d` (mode 0700): a sandbox running as nobody could
+    not read it. The grader reads it through a mirror of links, and leaves the original alone."""
+    from helpers.exercises.grading import readable_data
+
+    home = tmp_path / "home"
+    (home / "data" / "d").mkdir(parents=True)
+    (home / "config.ini").write_text("[DEFAULT]\ndata = data\n")
+    (home / "data" / "d" / "1.png").write_bytes(b"x")
+    secret = home / "data" / "d" / "own.bin"
+    secret.write_bytes(b"y")
+    secret.chmod(0o600)
+    home.chmod(0o700)
+    view, mirror = readable_data(home)
+    try:
+        assert mirror is not None and view != home
+        assert (view / "config.ini").read_text().startswith("[DEFAULT]")
+        for path in [mirror, view, view / "data", view / "data" / "d"]:
+            assert path.stat().st_mode & 0o005 == 0o005, path
+        assert (view / "data" / "d" / "own.bin").stat().st_mode & 0o004
+        assert home.stat().st_mode & 0o777 == 0o700 and secret.stat().st_mode & 0o777 == 0o600
+    finally:
+        import shutil
+
+        shutil.rmtree(mirror, ignore_errors=True)
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as open_home:  # under /tmp, which anyone may enter
+        os.chmod(open_home, 0o755)
+        assert readable_data(Path(open_home)) == (Path(open_home), None)

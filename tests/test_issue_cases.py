@@ -173,3 +173,60 @@ def test_a_declaration_is_one_decorator_with_keywords():
         text = path.read_text(encoding="utf-8")
         assert not re.search(r"\bExercise\(", text), path.name
         assert "@exercise(" in text, path.name
+
+
+# --- found by a second probe, before the independent one ---------------------------------------
+
+
+def test_02_slope_whose_sign_is_lost_is_wrong():
+    for wrong in (lambda fn, x, h: abs(fn(x + h) - fn(x - h)) / (2 * h),
+                  lambda fn, x, h: (fn(abs(x) + h) - fn(abs(x) - h)) / (2 * h)):
+        assert nb02.slope.verdict(wrong).status == "incorrect"
+    floor = nb02.slope.verdict(lambda fn, x, h: (fn(x + h) - fn(x - h)) // (2 * h))
+    assert "floor division" in floor.message
+
+
+def test_a_check_runs_with_gradients_on_and_names_an_answer_that_turns_them_off():
+    from helpers.training import gap_loss
+
+    def one_epoch(model, opt, train_batches, valid_batches):
+        for xb, yb in train_batches:
+            gap_loss(model(xb), yb).backward()
+            opt.step()
+            opt.zero_grad()
+        torch.set_grad_enabled(False)  # never switched back on
+        return 0.5
+
+    result = nb04.one_epoch.verdict(one_epoch)
+    assert result.status == "incorrect" and "set_grad_enabled(False)" in result.message
+    assert torch.is_grad_enabled()
+    assert nb03.sgd_step.verdict(nb03.sgd_step.reference).status == "correct"
+    with torch.no_grad():  # a learner may call a check anywhere
+        assert nb03.sgd_step.verdict(nb03.sgd_step.reference).status == "correct"
+        assert not torch.is_grad_enabled()
+
+
+def test_an_answer_that_exits_gets_a_sentence():
+    import sys
+
+    result = nb02.slope.verdict(lambda fn, x, h: sys.exit())
+    assert result.status == "incorrect" and "SystemExit" in result.message
+
+
+def test_misleading_messages_found_by_the_probe_now_name_the_slip():
+    assert "without quotes" in nb01.reshape.verdict("(3, 1568)").message
+    assert "without quotes" in nb01.broadcast.verdict("(2, 5, 28, 28)").message
+    assert "float" in nb01.reshape.verdict((3, 1568.0)).message
+    percent = nb01.per_class_accuracy.verdict(lambda p, y, d: 100 * (p == y)[y == d].float().mean())
+    assert "percentage" in percent.message
+    no_values = nb07.my_softmax.verdict(lambda x: (x - x.max(dim=1, keepdim=True)).exp())
+    assert "`.values`" in no_values.message
+
+    def sgd_update(params, lr):
+        for p in params:
+            p.grad = None
+        with torch.no_grad():
+            for p in params:
+                p -= lr * p.grad
+
+    assert "step first, then clear it" in nb08.sgd_update.verdict(sgd_update).message

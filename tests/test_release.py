@@ -156,12 +156,13 @@ def test_release_bumps_every_pin_commits_and_tags(clone):
     assert _git(repo, "log", "-1", "--format=%s") == f"Release {new}"
     assert _git(repo, "rev-list", "-n", "1", f"v{new}") == _git(repo, "rev-parse", "HEAD")
     assert "- a scratch change" in _git(repo, "tag", "-l", "--format=%(contents)", f"v{new}")
-    # only the version strings changed: one line in course.py and in each notebook
+    # only the version strings changed: one line in course.py, two in each notebook (its pin
+    # and its check_version call)
     stat = _git(repo, "diff", "--numstat", "HEAD~1", "HEAD").splitlines()
     counts = {line.split("\t")[2]: line.split("\t")[:2] for line in stat}
     assert counts.pop("helpers/course.py") == ["1", "1"]
     assert counts.pop("CHANGELOG.md") == ["1", "1"]
-    assert counts == {str(nb): ["1", "1"] for nb in tool.Repo(repo).notebooks()}
+    assert counts == {str(nb): ["2", "2"] for nb in tool.Repo(repo).notebooks()}
     # and what the badges open now installs exactly what HEAD holds
     checked = _run("--check", "--repo", str(repo))
     assert checked.returncode == 0 and f"v{new} is tagged" in checked.stdout, checked.stderr

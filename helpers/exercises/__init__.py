@@ -46,6 +46,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal
 
+import torch
+
 from helpers.exercises import records
 from helpers.exercises.checking import (
     NotAttempted,
@@ -159,17 +161,38 @@ class Exercise:
             raise RuntimeError(f"exercise {self.id} has no checker: add @{self.name}.checker")
         if is_placeholder(answer):
             return self._unattempted()
+        before = torch.is_grad_enabled()
+        torch.set_grad_enabled(True)  # a check computes gradients, whatever the caller's mode
         try:
-            remark = self._checker(answer)
+            try:
+                remark = self._checker(answer)
+            finally:
+                grad_off = not torch.is_grad_enabled()
         except NotAttempted:
             return self._unattempted()
         except Wrong as err:
-            return Result("incorrect", f"Not yet. {err}")
+            result = Result("incorrect", f"Not yet. {err}")
+        except SystemExit:
+            result = Result("incorrect", "Not yet. Your code stopped Python itself (`sys.exit()` "
+                                         "or `exit()`, SystemExit): return the result instead.")
         except Exception as err:  # an answer odd enough to trip the checker itself
             text = str(err).splitlines()[0] if str(err) else type(err).__name__
-            return Result("incorrect", "Not yet, and this check cannot say exactly what is "
-                                       f"wrong: your answer is {describe(answer)}, and the check "
-                                       f"stopped on it ({text}). The task: {self.task}")
+            result = Result("incorrect", "Not yet, and this check cannot say exactly what is "
+                                         f"wrong: your answer is {describe(answer)}, and the "
+                                         f"check stopped on it ({text}). The task: {self.task}")
+        else:
+            result = None
+        finally:
+            torch.set_grad_enabled(before)
+        if grad_off:
+            return Result("incorrect", "Not yet. Your code switched gradient tracking off for "
+                                       "everything that runs after it "
+                                       "(`torch.set_grad_enabled(False)`), so the next training "
+                                       "step would learn nothing. Use `with torch.no_grad():` "
+                                       "around the lines that need it: it switches tracking "
+                                       "back on at its end.")
+        if result is not None:
+            return result
         return Result("correct", "Correct!" + (f" {remark}" if remark else ""))
 
     def _unattempted(self) -> Result:

@@ -127,7 +127,14 @@ def raised(err: Exception, name: str, where: str = "") -> Wrong:
         return Wrong(f"{name} changed a parameter in place while autograd tracks it, and PyTorch "
                      f"refused ({text}){suffix}. Do the update inside `with torch.no_grad():`, "
                      "so that it is not recorded as part of the model")
-    return Wrong(f"{name} raised {type(err).__name__}: {text or repr(err)}{suffix}")
+    hint = ""
+    if isinstance(err, TypeError) and "return_types.m" in text:
+        hint = (". `x.max(dim=...)` and `x.min(dim=...)` return the values AND their positions: "
+                "take `.values`, or use `x.amax(dim=..., keepdim=True)`")
+    elif isinstance(err, TypeError) and "NoneType" in text:
+        hint = (". Was something None when you used it? A `.grad` is None before the first "
+                "`backward()` and after you set it to None: step first, then clear it")
+    return Wrong(f"{name} raised {type(err).__name__}: {text or repr(err)}{suffix}{hint}")
 
 
 def call(fn: Callable, *args: Any, name: str = "your function") -> Any:
@@ -143,7 +150,7 @@ def call(fn: Callable, *args: Any, name: str = "your function") -> Any:
     given = fresh(args)
     try:
         result = fn(*given)
-    except Exception as err:  # the learner's code, not the checker's
+    except (Exception, SystemExit) as err:  # the learner's code, not the checker's
         shown = ", ".join(describe(a) for a in args)
         raise raised(err, name, f"(called with {shown})") from None
     if result is None:
@@ -196,7 +203,7 @@ def as_count(got: Any, name: str = "your count") -> int:
     """A whole number from ``7850``, ``7850.0``, ``torch.tensor(7850)`` or ``np.int64(7850)``."""
     value = as_number(got, name)
     if not value.is_integer():
-        raise Wrong(f"{name} is {value:g}; a count is a whole number")
+        raise Wrong(f"{name} is {value!r}; a count is a whole number")
     return int(value)
 
 

@@ -4,6 +4,7 @@ to write, and a per-class accuracy to write."""
 from __future__ import annotations
 
 import numbers
+import re
 from typing import Any
 
 import torch
@@ -27,6 +28,10 @@ def _as_shape(answer: Any, example: str) -> tuple[int, ...]:
     if isinstance(answer, numbers.Integral) and not isinstance(answer, bool):
         raise Wrong(f"a shape is a tuple of sizes, one per axis, such as {example}; "
                     f"you gave the single number {answer}")
+    if isinstance(answer, (tuple, list)) and any(isinstance(n, float) and n.is_integer()
+                                                 for n in answer):
+        raise Wrong(f"{tuple(answer)} holds a float; a size is a whole number (an int): "
+                    "divide with `//`, or write the number itself")
     if not isinstance(answer, (tuple, list)) or not all(
             isinstance(n, numbers.Integral) and not isinstance(n, bool) for n in answer):
         raise Wrong(f"answer with a tuple of whole numbers, one per axis, such as {example}")
@@ -47,8 +52,14 @@ def reshape():
     return (3, 1568)
 
 
+def _quoted_shape(answer: Any) -> None:
+    if isinstance(answer, str) and re.fullmatch(r"\s*[\(\[][\d\s,]*[\)\]]\s*", answer):
+        raise Wrong(f"you gave the string {answer!r}; give the tuple itself, without quotes")
+
+
 @reshape.checker
 def _check_reshape(answer: Any) -> str:
+    _quoted_shape(answer)
     if isinstance(answer, str):
         raise Wrong("it runs without an error: -1 means 'whatever size makes the count of "
                     "values come out right', and 4704 values split into 3 rows evenly")
@@ -84,6 +95,7 @@ def broadcast():
 
 @broadcast.checker
 def _check_broadcast(answer: Any) -> str:
+    _quoted_shape(answer)
     if isinstance(answer, str):
         raise Wrong("it does broadcast: line the shapes up from the right, (2, 1, 28, 28) over "
                     "(5, 28, 28); every pair of sizes is equal, or one of them is 1 or missing")
@@ -190,9 +202,16 @@ def _check_per_class(fn: Any) -> str | None:
         value = as_number(got, f"per_class_accuracy(preds, labels, {digit})")
         right = per_class_accuracy.reference(preds, labels, digit).item()
         mine = labels == digit
-        if value > 1:
+        if abs(value - 100 * right) < 1e-3:
+            raise Wrong(f"you returned {value:g}, a percentage; here accuracy is a fraction "
+                        "between 0 and 1: leave out the `100 *`")
+        if value > 1 and value.is_integer():
             raise Wrong(f"you returned {value:g}, a count; accuracy is a fraction between "
                         "0 and 1 (divide by the number of images of that digit)")
+        if value > 1:
+            raise Wrong(f"you returned {value:g}, more than 1; accuracy is a fraction between "
+                        "0 and 1 (the number right divided by the number of images of that "
+                        "digit)")
         overall = (preds == labels).float().mean().item()
         precision = (preds == labels)[preds == digit].float().mean().item()
         share = ((preds == labels) & mine).float().mean().item()

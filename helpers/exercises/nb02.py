@@ -7,7 +7,17 @@ from typing import Any
 
 import torch
 
-from helpers.exercises import Wrong, as_number, call, choice, close, describe, exercise, raised
+from helpers.exercises import (
+    NotAttempted,
+    Wrong,
+    as_number,
+    call,
+    choice,
+    close,
+    describe,
+    exercise,
+    raised,
+)
 
 # --- slope: a finite-difference estimate ---------------------------------------------------------
 
@@ -32,6 +42,7 @@ _SLOPE_CASES = [
     (_square, 3.0, 0.5, "fn(x) = x**2 at x = 3 with h = 0.5", 6.0),
     (_wiggle, -1.5, 0.05, "fn(x) = x**3/3 - x at x = -1.5 with h = 0.05", 1.25),
     (_cube, -2.0, 0.05, "fn(x) = x**3 at x = -2 with h = 0.05", 12.0),
+    (_square, -3.0, 0.5, "fn(x) = x**2 at x = -3 with h = 0.5", -6.0),  # a slope below zero
 ]
 
 _BOTH_WAYS = ("nudge x both ways, to x + h and to x - h, and divide the change in fn by the "
@@ -63,6 +74,8 @@ def _slope_slips(f, x, h, exact):
         (exact, "that is the exact slope (what autograd, or a much smaller h, gives); the task "
          "is the central-difference estimate with the h you are given, which differs from it "
          "a little"),
+        (change // (2 * h), "`//` is floor division: it rounds the slope down to a whole "
+         "number; divide with `/`"),
     ]
 
 
@@ -73,6 +86,18 @@ def _slope_slips(f, x, h, exact):
          "the distance between those two points.")
 def slope(fn, x, h):
     return (fn(x + h) - fn(x - h)) / (2 * h)
+
+
+def _gives(fn: Any, case: tuple, i: int) -> bool:
+    """Whether ``fn`` returns slip number ``i`` on ``case`` (or the right value, where the two
+    agree)."""
+    f, x, h, _, exact = case
+    try:
+        got = float(call(fn, f, x, h))
+    except (Wrong, NotAttempted, TypeError, ValueError):
+        return False
+    tol = 1e-4 * max(1.0, abs(slope.reference(f, x, h)))
+    return abs(got - _slope_slips(f, x, h, exact)[i][0]) <= tol
 
 
 @slope.checker
@@ -86,9 +111,14 @@ def _check_slope(fn: Any) -> str:
             continue
         said = (f"for {label} you returned {got:.6g}, where the central difference is "
                 f"{expected:.6g}")
-        for value, message in _slope_slips(f, x, h, exact):
-            if abs(got - value) <= tol and abs(value - expected) > tol:
+        matches = [(i, message) for i, (value, message) in enumerate(_slope_slips(f, x, h, exact))
+                   if abs(got - value) <= tol and abs(value - expected) > tol]
+        # where two slips give the same number here, name the one the other cases bear out
+        for i, message in matches:
+            if all(_gives(fn, slip_case, i) for slip_case in _SLOPE_CASES):
                 raise Wrong(f"{said}: {message}")
+        if matches:
+            raise Wrong(f"{said}: {matches[0][1]}")
         raise Wrong(f"{said}. This check cannot name the slip that gives {got:.6g}; the "
                     "estimate is (fn(x + h) - fn(x - h)) / (2 * h)")
     return ("For x**3 at 1 it gives 3.01 where the true slope is 3: the estimate's error "
