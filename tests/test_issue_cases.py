@@ -230,3 +230,11 @@ def test_misleading_messages_found_by_the_probe_now_name_the_slip():
                 p -= lr * p.grad
 
     assert "step first, then clear it" in nb08.sgd_update.verdict(sgd_update).message
+
+
+def test_a_wrong_divisor_and_a_reversed_gap_are_named():
+    prepare = nb08.prepare.verdict(lambda im: im.float().reshape(len(im), -1) / 225)
+    assert "you divided by 225" in prepare.message
+    reversed_gap = nb03.where_loss.verdict(
+        lambda s, t: torch.where(t == 1, s.sigmoid() - 1, s.sigmoid()).mean())
+    assert "p - 1" in reversed_gap.message

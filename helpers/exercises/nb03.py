@@ -53,6 +53,8 @@ def _where_slips(scores: torch.Tensor, targets: torch.Tensor) -> list[tuple[torc
         ((gaps**2).mean(), "you squared the gaps; this loss is the gap itself, 1 - p or p"),
         (-torch.where(t == 1, p.log(), (1 - p).log()).mean(), "that is the binary "
          "cross-entropy (the log of p); this loss is the gap itself, 1 - p or p"),
+        (torch.where(t == 1, p - 1, p).mean(), "for a target of 1 you took p - 1, which is "
+         "negative; the gap is 1 - p"),
         ((1 - p).mean(), "you took 1 - p for every image; a target of 0 should give p: pick "
          "with `torch.where(targets == 1, 1 - probs, probs)`"),
     ]

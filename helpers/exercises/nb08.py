@@ -145,6 +145,11 @@ def _check_prepare(fn: Any) -> str:
                         "lie between 0 and 1: divide by 255 and nothing else (no centring or "
                         "standardising here)")
         if g.max().item() > 1.0 + 1e-6:
+            top = images.double().amax().item()
+            if top > 0 and 1 < top / g.max().item() < 255 - 1e-3:
+                raise Wrong(f"{name} has values up to {g.max().item():g}: you divided by "
+                            f"{top / g.max().item():g}, not by 255, the largest value a byte "
+                            "can hold")
             raise Wrong(f"{name} has values up to {g.max().item():g}: the pixels were not "
                         "divided by 255, like the never-divided second digit of pitfall 2")
         if close(g, expected.double() / 255, atol=1e-7):
