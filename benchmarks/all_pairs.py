@@ -23,8 +23,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from helpers.executor import results_from_notebook  # noqa: E402
 from tools import notebook_paths  # noqa: E402
-from tools.runner import BUILD, execute, results_from_notebook  # noqa: E402
+from tools.runner import BUILD, execute  # noqa: E402
 
 JSON = ROOT / "benchmarks" / "all_pairs.json"
 TABLE = ROOT / "benchmarks" / "all_pairs.md"

@@ -176,7 +176,7 @@ def test_no_control_characters(nb):
 
 
 def test_kernelspec_is_what_ipykernel_writes(nb):
-    from tools.runner import KERNELSPEC
+    from helpers.executor import KERNELSPEC
 
     name, book = nb
     assert book["metadata"]["kernelspec"] == KERNELSPEC, name
@@ -186,7 +186,7 @@ def test_pair_parameter_leaves_all_digits_alone():
     """`make run DIGITS=2,9` injects a pair only where the parameters cell sets one."""
     import nbformat
 
-    from tools.runner import inject_digits
+    from helpers.executor import inject_digits
 
     for path in NOTEBOOKS:
         book = nbformat.read(path, as_version=4)

@@ -24,7 +24,7 @@ def test_record_shows_a_table_and_carries_json(shown):
                        "figures": {"accuracy": 0.9512, "epochs": 3}}
     assert "accuracy" in out["text/html"] and "0.9512" in out["text/plain"]
     nb = {"cells": [{"outputs": [{"data": out, "metadata": meta}]}]}
-    from tools.runner import results_from_notebook
+    from helpers.executor import results_from_notebook
 
     assert results_from_notebook(nb) == payload
 
@@ -41,7 +41,7 @@ def test_record_rejects_bad_figures(shown, figures, error):
 
 
 def test_no_record_in_notebook():
-    from tools.runner import results_from_notebook
+    from helpers.executor import results_from_notebook
 
     assert results_from_notebook({"cells": [{"outputs": []}]}) is None
 

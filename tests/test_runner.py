@@ -8,6 +8,7 @@ import json
 import nbformat
 import pytest
 
+from helpers import executor
 from helpers.results import RESULTS_MIME
 from tests.conftest import ROOT
 from tools import runner
@@ -22,7 +23,7 @@ def _nb(*sources, tags=("parameters",)):
 
 def test_inject_digits_follows_the_parameters_cell():
     nb = _nb("DIGITS = (3, 7)", "print(DIGITS)")
-    runner.inject_digits(nb, (2, 9))
+    executor.inject_digits(nb, (2, 9))
     assert [c.source for c in nb.cells] == [
         "DIGITS = (3, 7)", "DIGITS = (2, 9)  # injected by the runner", "print(DIGITS)"]
     assert nb.cells[1].metadata["tags"] == ["injected-parameters"]
@@ -30,7 +31,7 @@ def test_inject_digits_follows_the_parameters_cell():
 
 def test_all_digits_notebook_takes_no_pair():
     nb = _nb("EPOCHS = 4", "DIGITS = tuple(range(10))")
-    assert runner.inject_digits(nb, (2, 9)) is False
+    assert executor.inject_digits(nb, (2, 9)) is False
     assert [c.source for c in nb.cells] == ["EPOCHS = 4", "DIGITS = tuple(range(10))"]
 
 
@@ -44,12 +45,12 @@ def test_executed_notebook_gets_ipykernel_kernelspec(tmp_path):
     assert row["error"] is None and row["figures"] == {"accuracy": 1.0}
     assert row["digits"] == [3, 7]
     out = nbformat.read(tmp_path / "out.ipynb", as_version=4)
-    assert out.metadata["kernelspec"] == runner.KERNELSPEC
+    assert out.metadata["kernelspec"] == executor.KERNELSPEC
 
 
 def test_inject_digits_needs_a_parameters_cell():
     with pytest.raises(ValueError, match="parameters"):
-        runner.inject_digits(_nb("x = 1", tags=()), (2, 9))
+        executor.inject_digits(_nb("x = 1", tags=()), (2, 9))
 
 
 @pytest.mark.parametrize("argv", [["--digits", "3,3"], ["--digits", "12,3"],
@@ -97,18 +98,18 @@ def test_consecutive_prints_are_one_output():
                            out("stream", name="stderr", text="warn\n"),
                            out("display_data", data={"text/plain": "x"}),
                            out("stream", name="stdout", text="c\n")]
-    runner.coalesce_streams(nb)
+    executor.coalesce_streams(nb)
     assert [(o.output_type, o.get("text")) for o in nb.cells[0].outputs] == [
         ("stream", "a\nb\n"), ("stream", "warn\n"), ("display_data", None), ("stream", "c\n")]
 
 
 def test_inject_parameters_overrides_named_settings():
     nb = _nb("SEED = 42\nEPOCHS = 5", "print(SEED)")
-    runner.inject_parameters(nb, {"SEED": 7, "EPOCHS": 1})
+    executor.inject_parameters(nb, {"SEED": 7, "EPOCHS": 1})
     assert nb.cells[1].source == ("SEED = 7  # injected by the runner\n"
                                   "EPOCHS = 1  # injected by the runner")
     with pytest.raises(ValueError, match="sets no LR"):
-        runner.inject_parameters(_nb("SEED = 42"), {"LR": 0.1})
+        executor.inject_parameters(_nb("SEED = 42"), {"LR": 0.1})
 
 
 def test_code_after_the_notebook_runs_in_its_kernel_and_is_not_saved(tmp_path):

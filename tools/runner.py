@@ -23,14 +23,7 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
 
 from helpers.course import DEFAULT_DIGITS, parse_digits
-from helpers.executor import (  # noqa: F401  (the runner's own names, for tests and benchmarks)
-    KERNELSPEC,
-    coalesce_streams,
-    execute_notebook,
-    inject_digits,
-    inject_parameters,
-    results_from_notebook,
-)
+from helpers.executor import execute_notebook
 from tools import ROOT, notebook_paths
 
 BUILD = ROOT / "build"

@@ -142,8 +142,9 @@ def call(fn: Callable, *args: Any, name: str = "your function") -> Any:
     :class:`Wrong`.
 
     The copies are compared with ``args`` afterwards, so changing an input in place is caught,
-    and no answer can change the example data a later call or check uses. ``None`` as a result
-    means the body is still a placeholder, or a ``return`` is missing.
+    and no answer can change the example data a later call or check uses. A tensor on a GPU comes
+    back on the CPU. ``None`` as a result means the body is still a placeholder, or a
+    ``return`` is missing.
     """
     if not callable(fn):
         raise Wrong(f"this exercise wants a function; you gave {describe(fn)}")
@@ -153,6 +154,8 @@ def call(fn: Callable, *args: Any, name: str = "your function") -> Any:
     except (Exception, SystemExit) as err:  # the learner's code, not the checker's
         shown = ", ".join(describe(a) for a in args)
         raise raised(err, name, f"(called with {shown})") from None
+    if isinstance(result, torch.Tensor) and result.device.type != "cpu":
+        result = result.cpu()  # a learner's GPU tensor, compared with the CPU reference
     if result is None:
         if is_placeholder(fn):
             raise NotAttempted

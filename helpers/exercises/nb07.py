@@ -20,11 +20,6 @@ from helpers.exercises import (
 )
 
 
-def _cpu(value: Any) -> Any:
-    """A tensor the learner's code put on a GPU, brought back to the CPU to be compared."""
-    return value.cpu() if isinstance(value, torch.Tensor) else value
-
-
 def _show(t: torch.Tensor) -> str:
     """A small tensor's values, rounded, as nested lists."""
     values = t.detach().double()
@@ -72,7 +67,7 @@ _KEEPDIM = ("without keepdim=True a row's sum (or maximum) has shape (n,), and i
 
 def _call_softmax(fn: Any, x: torch.Tensor) -> Any:
     try:
-        return _cpu(call(fn, x, name="my_softmax"))
+        return call(fn, x, name="my_softmax")
     except Wrong as err:
         if "must match the size" in str(err):
             raise Wrong(f"{err}. {_KEEPDIM[0].upper()}{_KEEPDIM[1:]}") from None
@@ -224,7 +219,7 @@ def _ce_slips(logits: torch.Tensor, targets: torch.Tensor) -> list[tuple[float, 
 
 def _call_ce(fn: Any, logits: torch.Tensor, targets: torch.Tensor) -> Any:
     try:
-        return _cpu(call(fn, logits, targets, name="my_cross_entropy"))
+        return call(fn, logits, targets, name="my_cross_entropy")
     except Wrong as err:
         text = str(err)
         if "out of bounds" in text:

@@ -20,11 +20,6 @@ from helpers.exercises import (
 )
 
 
-def _cpu(value: Any) -> Any:
-    """A tensor the learner's code put on a GPU, brought back to the CPU to be compared."""
-    return value.cpu() if isinstance(value, torch.Tensor) else value
-
-
 def _show(t: torch.Tensor) -> str:
     """A small tensor's values as nested lists, rounded."""
     values = t.detach()
@@ -53,7 +48,7 @@ def _check_targets(fn: Any) -> str:
              (torch.tensor([7]), 3)]
     for labels, positive in cases:
         shown = f"make_targets(tensor({labels.tolist()}), {positive})"
-        got = _cpu(call(fn, labels, positive, name="make_targets"))
+        got = call(fn, labels, positive, name="make_targets")
         expected = make_targets.reference(labels, positive)
         n = len(labels)
         if not isinstance(got, torch.Tensor):
@@ -118,7 +113,7 @@ def _check_prepare(fn: Any) -> str:
              (_images(1, 255, 2), "a batch of one image")]
     for images, what in cases:
         name = f"prepare on {what}"
-        got = _cpu(call(fn, images, name=name))
+        got = call(fn, images, name=name)
         expected = prepare.reference(images)
         if not isinstance(got, torch.Tensor):
             raise Wrong(f"{name} should return a tensor, not {describe(got)}")
@@ -396,7 +391,7 @@ def _check_decide(fn: Any) -> str:
                            [0.001], [-0.001]]),
              torch.tensor([[0.3]])]
     for scores in cases:
-        got = _cpu(call(fn, scores, name="decide"))
+        got = call(fn, scores, name="decide")
         expected = decide.reference(scores)
         name = f"decide(scores) for the scores {[round(v, 4) for v in scores.flatten().tolist()]}"
         if not isinstance(got, torch.Tensor):
